@@ -98,8 +98,8 @@ class Completion {
   bool fail(std::exception_ptr error) const noexcept {
     if (!slot_ || !slot_->claim()) return false;
     Outcome<T> o;
-    o.error = error ? std::move(error)
-                    : std::make_exception_ptr(std::runtime_error("operation failed"));
+    o.error =
+        error ? std::move(error) : std::make_exception_ptr(std::runtime_error("operation failed"));
     slot_->deliver(std::move(o));
     return true;
   }

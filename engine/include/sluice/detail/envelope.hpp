@@ -1,0 +1,88 @@
+// Envelope<T>: how an item travels between flow-graph nodes.
+//
+// tbb::flow copies messages (into queues, tasks, sequencers), so the value rides in a
+// Payload that makes those copies cheap: small trivially copyable values are stored
+// inline, anything else in a shared box that the consuming stage moves out of. In a
+// chain every envelope is consumed exactly once, so moving out is safe and move-only
+// values (device buffers, unique handles) can travel too.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace sluice::detail {
+
+template <class T>
+inline constexpr bool kInlinePayload = std::is_trivially_copyable_v<T> && sizeof(T) <= 32;
+
+template <class T, bool Inline = kInlinePayload<T>>
+class Payload;
+
+template <class T>
+class Payload<T, true> {
+ public:
+  bool has_value() const noexcept { return v_.has_value(); }
+  template <class... A>
+  void emplace(A&&... a) {
+    v_.emplace(std::forward<A>(a)...);
+  }
+  T take() const noexcept { return *v_; }
+  const T& get() const noexcept { return *v_; }
+  void reset() noexcept { v_.reset(); }
+
+ private:
+  std::optional<T> v_;
+};
+
+template <class T>
+class Payload<T, false> {
+ public:
+  bool has_value() const noexcept { return static_cast<bool>(p_); }
+  template <class... A>
+  void emplace(A&&... a) {
+    p_ = std::make_shared<T>(std::forward<A>(a)...);
+  }
+  // The box is shared only with stale copies tbb made in transit, never read again, so
+  // the stage that consumes the envelope may move the value out.
+  T take() const { return std::move(*p_); }
+  const T& get() const noexcept { return *p_; }
+  void reset() noexcept { p_.reset(); }
+
+ private:
+  std::shared_ptr<T> p_;
+};
+
+/// An item in flight. `value` is empty for a placeholder: an item that a stage filtered
+/// out or that failed travels on as a placeholder so that ordered stages downstream see
+/// no gap, and so that the limiter slot it holds is given back where the item ends.
+struct EnvelopeMeta {
+  std::uint64_t seq = 0;     // dense within an ordering domain (renumbered by batch, flat_map)
+  std::uint64_t index = 0;   // the source item this came from, for error messages
+  std::int64_t born_ns = 0;  // when the source produced it (steady clock), for latency
+  std::uint32_t weight = 0;  // source items this envelope stands for (limiter slots held)
+};
+
+template <class T>
+struct Envelope : EnvelopeMeta {
+  Payload<T> value;
+
+  /// An envelope carrying the same identity as `from`, with no value yet.
+  static Envelope successor_of(const EnvelopeMeta& from) {
+    Envelope e;
+    static_cast<EnvelopeMeta&>(e) = from;
+    return e;
+  }
+};
+
+/// The sequencer_node body: ordered stages reorder on the dense sequence number.
+struct SeqOf {
+  template <class T>
+  std::size_t operator()(const Envelope<T>& e) const noexcept {
+    return static_cast<std::size_t>(e.seq);
+  }
+};
+
+}  // namespace sluice::detail

@@ -1,0 +1,118 @@
+// map and filter: one function_node each, 1:1 between envelopes, with the stage's
+// concurrency cap. Placeholders (items dropped upstream) pass through untouched.
+#pragma once
+
+#include <functional>
+#include <sstream>
+
+#include "sluice/detail/clock.hpp"
+#include "sluice/detail/ordering.hpp"
+#include "sluice/detail/spec.hpp"
+
+namespace sluice::detail {
+
+inline std::size_t flow_concurrency(std::size_t c) {
+  return c == unlimited ? static_cast<std::size_t>(tbb::flow::unlimited) : c;
+}
+
+inline std::string concurrency_text(std::size_t c) {
+  return c == unlimited ? std::string("unlimited") : std::to_string(c);
+}
+
+inline void check_concurrency(const std::string& stage, std::size_t c) {
+  if (c == 0) {
+    throw std::invalid_argument("sluice: stage '" + stage +
+                                "': concurrency must be at least 1 (or sluice::unlimited)");
+  }
+}
+
+/// Shared by map and filter: a function_node whose body turns Envelope<In> into
+/// Envelope<Out>, followed by an optional reorder buffer.
+template <class In, class Out, class Body>
+class OneToOneRuntime final : public OutputNode<Out> {
+ public:
+  OneToOneRuntime(BuildContext& ctx, tbb::flow::sender<Envelope<In>>& upstream,
+                  const std::string& name, const std::string& kind, const StageOptions& opts,
+                  Body body)
+      : stats_(ctx.run, name, kind, opts.concurrency, opts.ordered, opts.on_error),
+        body_(std::move(body)),
+        node_(ctx.graph, flow_concurrency(opts.concurrency),
+              [this, &run = ctx.run](const Envelope<In>& in) noexcept {
+                return body_(run, stats_, in);
+              }),
+        reorder_(ctx.graph, node_, opts.ordered) {
+    tbb::flow::make_edge(upstream, node_);
+  }
+  tbb::flow::sender<Envelope<Out>>& output() override { return reorder_.output(); }
+  StageStats* stats() override { return &stats_; }
+
+ private:
+  StageStats stats_;
+  Body body_;
+  tbb::flow::function_node<Envelope<In>, Envelope<Out>> node_;
+  Reorder<Out> reorder_;
+};
+
+template <class In, class Out, class Fn>
+struct MapBody {
+  Fn fn;
+  Envelope<Out> operator()(RunContext& run, StageStats& stats, const Envelope<In>& in) noexcept {
+    auto out = Envelope<Out>::successor_of(in);
+    if (!in.value.has_value() || run.cancelled()) return out;
+    std::int64_t t0 = now_ns();
+    try {
+      out.value.emplace(std::invoke(fn, in.value.take()));
+      stats.task_done(now_ns() - t0, 1);
+    } catch (...) {
+      stats.task_done(now_ns() - t0, 0);
+      run.fail(stats, in.index, std::current_exception(), in.weight);
+    }
+    return out;
+  }
+};
+
+template <class T, class Pred>
+struct FilterBody {
+  Pred pred;
+  Envelope<T> operator()(RunContext& run, StageStats& stats, const Envelope<T>& in) noexcept {
+    if (!in.value.has_value() || run.cancelled()) return in;
+    std::int64_t t0 = now_ns();
+    try {
+      if (static_cast<bool>(std::invoke(pred, in.value.get()))) {
+        stats.task_done(now_ns() - t0, 1);
+        return in;
+      }
+      stats.task_done(now_ns() - t0, 0);
+      stats.add_filtered(in.weight);
+    } catch (...) {
+      stats.task_done(now_ns() - t0, 0);
+      run.fail(stats, in.index, std::current_exception(), in.weight);
+    }
+    auto out = in;
+    out.value.reset();  // a placeholder: the limiter slot is given back where it ends
+    return out;
+  }
+};
+
+template <class In, class Out, class Body>
+class OneToOneSpec final : public NodeSpec {
+ public:
+  OneToOneSpec(std::string name, std::string kind, Body body, StageOptions opts)
+      : NodeSpec(std::move(name), std::move(kind)), body_(std::move(body)), opts_(std::move(opts)) {
+    check_concurrency(this->name(), opts_.concurrency);
+  }
+  std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
+    return std::make_unique<OneToOneRuntime<In, Out, Body>>(
+        ctx, ctx.upstream<In>(upstreams()[0]).output(), name(), kind(), opts_, body_);
+  }
+  std::string flow_nodes() const override {
+    return "function_node(" + concurrency_text(opts_.concurrency) + ")" +
+           (opts_.ordered ? " -> sequencer_node" : "");
+  }
+
+ private:
+  Body body_;
+  StageOptions opts_;
+};
+
+}  // namespace sluice::detail

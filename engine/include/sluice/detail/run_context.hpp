@@ -1,0 +1,120 @@
+// RunContext: the state one run shares between its nodes, its driver and the threads
+// that complete asynchronous work: outcome counts, the limiter's decrement port,
+// failure handling, cancellation, and the wake-ups of the driver.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/task_scheduler_observer.h>
+
+#include "sluice/error_policy.hpp"
+#include "sluice/options.hpp"
+
+namespace sluice::detail {
+
+class StageStats;
+
+class RunContext {
+ public:
+  RunContext(const RunOptions& options, std::size_t threads, std::size_t max_in_flight);
+  ~RunContext();
+  RunContext(const RunContext&) = delete;
+  RunContext& operator=(const RunContext&) = delete;
+
+  const RunOptions& options() const noexcept { return options_; }
+  std::size_t threads() const noexcept { return threads_; }
+  std::size_t max_in_flight() const noexcept { return max_in_flight_; }
+  std::int64_t started_ns() const noexcept { return started_ns_; }
+
+  /// Set while the graph is built.
+  void attach(tbb::flow::graph& g, tbb::task_arena& arena);
+  void set_limiter(tbb::flow::receiver<long>* decrement) noexcept { decrement_ = decrement; }
+
+  /// The index of the calling thread in this run's arena, or -1 outside it.
+  int slot_index() const noexcept;
+
+  // ---- outcomes (in source items) ----
+  void count_produced(std::uint64_t w) noexcept {
+    produced_.fetch_add(w, std::memory_order_relaxed);
+  }
+  void count_delivered(std::uint64_t w) noexcept {
+    delivered_.fetch_add(w, std::memory_order_relaxed);
+  }
+  std::uint64_t produced() const noexcept { return produced_.load(std::memory_order_acquire); }
+  std::uint64_t delivered() const noexcept { return delivered_.load(std::memory_order_acquire); }
+  /// An item (or placeholder) ended: give its limiter slots back.
+  void release_slots(std::uint32_t weight) noexcept {
+    if (weight != 0 && decrement_ != nullptr) decrement_->try_put(static_cast<long>(weight));
+  }
+  /// The same, from a thread outside the graph: the driver is woken to wait for the
+  /// work this lets in.
+  void release_slots_external(std::uint32_t weight) noexcept;
+
+  // ---- failures ----
+  /// A user function failed on an item of `stage`: count it and apply the policy (which
+  /// may cancel the run).
+  void fail(StageStats& stage, std::uint64_t item_index, std::exception_ptr error,
+            std::uint32_t weight) noexcept;
+  /// The failure that stopped the run, if one did.
+  std::optional<Failure> stopping_failure() const;
+
+  // ---- cancellation ----
+  bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+  /// Cancels the run (first reason wins). Safe from any thread, any number of times.
+  void cancel(const std::string& reason) noexcept;
+  std::string cancel_reason() const;
+  /// Called once on cancel, in registration order. Registered while building only.
+  void on_cancel(std::function<void()> hook) { cancel_hooks_.push_back(std::move(hook)); }
+
+  // ---- the driver ----
+  void mark_source_done() noexcept { source_done_.store(true, std::memory_order_release); }
+  bool source_done() const noexcept { return source_done_.load(std::memory_order_acquire); }
+  /// Something outside the graph put work into it or changed what the driver waits for.
+  void notify_driver() noexcept;
+  std::uint64_t epoch() const noexcept { return epoch_.load(std::memory_order_acquire); }
+  /// Blocks until epoch() != seen or the run is cancelled.
+  void wait_for_change(std::uint64_t seen);
+
+ private:
+  class ArenaObserver;
+  void stop_with(Failure failure, std::string what) noexcept;
+
+  RunOptions options_;
+  std::size_t threads_;
+  std::size_t max_in_flight_;
+  std::int64_t started_ns_;
+  tbb::flow::graph* graph_ = nullptr;
+  tbb::flow::receiver<long>* decrement_ = nullptr;
+  std::unique_ptr<ArenaObserver> observer_;
+
+  std::atomic<std::uint64_t> produced_{0};
+  std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<std::uint64_t> pipeline_failures_{0};
+
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> source_done_{false};
+  std::vector<std::function<void()>> cancel_hooks_;
+
+  mutable std::mutex mutex_;  // guards the fields below
+  std::string cancel_reason_;
+  std::optional<Failure> failure_;
+  std::mutex dead_letter_mutex_;
+
+  std::atomic<std::uint64_t> epoch_{0};
+  std::condition_variable driver_cv_;
+};
+
+/// The message of an exception, for reports: what() or a placeholder.
+std::string describe(const std::exception_ptr& e);
+
+}  // namespace sluice::detail

@@ -1,0 +1,69 @@
+// RunState: one run of a pipeline. It builds a fresh tbb::flow::graph in a task_arena
+// of the requested size (a fresh graph per run: nothing a cancel leaves behind, such
+// as a full limiter, can leak into the next run), then drives it:
+//
+//   wait_for_all -> cancelled? stop : work injected from outside meanwhile? wait again
+//                -> source done? flush held-back items (tail batches) one node at a time
+//                -> everything ended? done : wait until the consumer takes items
+//
+// Threads outside the graph (the consumer, async completions) never wait on it; they
+// put work in and the driver waits for it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include "sluice/detail/spec.hpp"
+#include "sluice/report.hpp"
+
+namespace sluice::detail {
+
+class TerminalNode;
+
+class RunState {
+ public:
+  RunState(std::shared_ptr<const PipelineSpec> spec, const RunOptions& options);
+  ~RunState();
+  RunState(const RunState&) = delete;
+  RunState& operator=(const RunState&) = delete;
+
+  /// Runs to the end (source exhausted and every item ended, or cancelled). Never
+  /// throws for a failed item: the failure is in context().stopping_failure().
+  Report drive();
+
+  RunContext& context() noexcept { return *ctx_; }
+  RuntimeNode& terminal() noexcept { return *nodes_.back(); }
+
+  /// The figures as they are now; with `raw`, the per-stage histograms and busy times.
+  struct RawStage {
+    HistogramCounts task;
+    std::uint64_t busy_ns = 0;
+  };
+  Report snapshot(std::vector<RawStage>* raw = nullptr, HistogramCounts* latency = nullptr) const;
+
+ private:
+  class Monitor;
+  std::uint64_t ended() const noexcept;
+  void wait_graph();
+
+  std::shared_ptr<const PipelineSpec> spec_;
+  std::size_t threads_ = 0;
+  std::size_t max_in_flight_ = 0;
+  std::optional<tbb::global_control> parallelism_;
+  std::unique_ptr<tbb::task_arena> arena_;
+  std::unique_ptr<RunContext> ctx_;
+  std::unique_ptr<tbb::flow::graph> graph_;
+  std::vector<std::unique_ptr<RuntimeNode>> nodes_;
+  std::vector<StageStats*> stats_;
+  const TerminalNode* terminal_ = nullptr;
+  double elapsed_s_ = -1;  // set when the run has ended
+};
+
+/// Report for a finished run: throws PipelineError when a failure stopped it.
+Report finish_report(RunState& state, Report report);
+
+}  // namespace sluice::detail

@@ -1,0 +1,202 @@
+// Flow<T>: the builder. Each call adds a stage and returns the flow of its output type.
+//
+//   auto batches = sluice::from("paths", paths)
+//       .map("read", read_file, {.concurrency = 4})                       // T -> U
+//       .filter("non-empty", [](const Bytes& b) { return !b.empty(); })  // keep or drop
+//       .flat_map("split", split_records, {.concurrency = 2})            // T -> 0..n U
+//       .async_map<Response>("fetch", fetch_op, {.max_in_flight = 100})  // op(T, Completion<U>)
+//       .batch("batch", 32)                                              // T -> std::vector<T>
+//       .unbatch("unbatch");                                             // std::vector<T> -> T
+//   sluice::Report r = batches.sink("store", store).run();
+//
+// A stage's function must accept the previous stage's output; mismatches stop the
+// build with a static_assert naming the stage kind. The builder records a graph (each
+// stage names its upstream), so one output feeding two stages is detected and refused
+// until fan-out lands, rather than being silently wrong.
+#pragma once
+
+#include <concepts>
+#include <memory>
+#include <ranges>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "sluice/completion.hpp"
+#include "sluice/detail/async_node.hpp"
+#include "sluice/detail/batch_node.hpp"
+#include "sluice/detail/flat_map_node.hpp"
+#include "sluice/detail/map_node.hpp"
+#include "sluice/detail/sink_node.hpp"
+#include "sluice/options.hpp"
+
+namespace sluice {
+
+class Pipeline;
+template <class T>
+class Consumer;
+
+namespace detail {
+template <class Op>
+concept HasOutputType = requires {
+  typename Op::output_type;
+};
+}  // namespace detail
+
+template <class T>
+class Flow {
+ public:
+  using value_type = T;
+
+  /// A flow from a new pipeline whose first piece is `source` (see sluice::from).
+  static Flow start(std::unique_ptr<detail::NodeSpec> source) {
+    auto spec = std::make_shared<detail::PipelineSpec>();
+    std::size_t id = spec->add(std::move(source), -1);
+    return Flow(std::move(spec), id);
+  }
+
+  /// Applies `fn(T) -> U` to every item, with up to `concurrency` calls at once.
+  template <class Fn>
+  auto map(std::string name, Fn fn, StageOptions options = {}) const {
+    static_assert(std::is_invocable_v<Fn&, T&&>,
+                  "sluice::map: the function cannot be called with the previous stage's output "
+                  "type (Flow<T>::value_type)");
+    using U = std::remove_cvref_t<std::invoke_result_t<Fn&, T&&>>;
+    static_assert(!std::is_void_v<U>,
+                  "sluice::map: the function returns void; use sink() to end a pipeline");
+    using Body = detail::MapBody<T, U, Fn>;
+    return add<U>(std::make_unique<detail::OneToOneSpec<T, U, Body>>(
+        std::move(name), "map", Body{std::move(fn)}, std::move(options)));
+  }
+
+  /// Keeps the items for which `pred(const T&)` is true; the others count as filtered.
+  template <class Pred>
+  Flow<T> filter(std::string name, Pred pred, StageOptions options = {}) const {
+    static_assert(std::is_invocable_v<Pred&, const T&>,
+                  "sluice::filter: the predicate cannot be called with const T& of the previous "
+                  "stage's output type");
+    static_assert(std::is_convertible_v<std::invoke_result_t<Pred&, const T&>, bool>,
+                  "sluice::filter: the predicate must return something convertible to bool");
+    using Body = detail::FilterBody<T, Pred>;
+    return add<T>(std::make_unique<detail::OneToOneSpec<T, T, Body>>(
+        std::move(name), "filter", Body{std::move(pred)}, std::move(options)));
+  }
+
+  /// `fn(T)` returns a range of U (a vector, a view, ...): zero or many items out.
+  template <class Fn>
+  auto flat_map(std::string name, Fn fn, StageOptions options = {}) const {
+    static_assert(std::is_invocable_v<Fn&, T&&>,
+                  "sluice::flat_map: the function cannot be called with the previous stage's "
+                  "output type");
+    using R = std::invoke_result_t<Fn&, T&&>;
+    static_assert(std::ranges::input_range<R>,
+                  "sluice::flat_map: the function must return a range (e.g. std::vector<U>)");
+    using U = std::remove_cvref_t<std::ranges::range_value_t<R>>;
+    using Expand = detail::ExpandWith<T, U, Fn>;
+    return add<U>(std::make_unique<detail::ExpandSpec<T, U, Expand>>(
+        std::move(name), "flat_map", Expand{std::move(fn)}, std::move(options),
+        detail::WeightSplit::first));
+  }
+
+  /// Starts `op(T, Completion<Out>)` per item; the operation completes on any thread.
+  /// Out is given explicitly or taken from Op::output_type.
+  template <class Out = void, class Op>
+  auto async_map(std::string name, Op op, AsyncOptions options = {}) const {
+    using O = std::conditional_t<std::is_void_v<Out>, typename OutputOf<Op>::type, Out>;
+    static_assert(std::is_invocable_v<Op&, T&&, Completion<O>>,
+                  "sluice::async_map: the operation must be callable as op(T, Completion<Out>) "
+                  "with T the previous stage's output type");
+    return add<O>(std::make_unique<detail::AsyncSpec<T, O, Op>>(std::move(name), std::move(op),
+                                                                std::move(options)));
+  }
+
+  /// Groups items into std::vector<T> of `size` (the last one may be smaller).
+  Flow<std::vector<T>> batch(std::string name, std::size_t size, BatchOptions options = {}) const {
+    return add<std::vector<T>>(
+        std::make_unique<detail::BatchSpec<T>>(std::move(name), size, options));
+  }
+
+  /// Splits batches (any std::vector) back into items.
+  auto unbatch(std::string name, StageOptions options = {}) const {
+    static_assert(
+        requires { typename T::value_type; } && std::ranges::range<T>,
+        "sluice::unbatch: the previous stage's output must be a std::vector");
+    using U = typename T::value_type;
+    using Expand = detail::ExpandWith<T, U, Identity>;
+    return add<U>(std::make_unique<detail::ExpandSpec<T, U, Expand>>(
+        std::move(name), "unbatch", Expand{Identity{}}, std::move(options),
+        detail::WeightSplit::even));
+  }
+
+  /// Ends the pipeline in `fn(T)`, called serially.
+  template <class Fn>
+  Pipeline sink(std::string name, Fn fn, SinkOptions options = {}) const;
+
+  /// Starts a run whose items the calling thread takes (see Consumer).
+  Consumer<T> consume(const RunOptions& run_options = {}, SinkOptions options = {}) const;
+
+  /// Graphviz text of the pipeline so far.
+  std::string to_dot() const { return spec_->to_dot(); }
+
+ private:
+  template <class>
+  friend class Flow;
+
+  struct Identity {
+    T operator()(T&& v) const { return std::move(v); }
+  };
+  template <class Op, bool = detail::HasOutputType<Op>>
+  struct OutputOf {
+    static_assert(detail::HasOutputType<Op>,
+                  "sluice::async_map: name the output type, async_map<Out>(...), or give the "
+                  "operation a member `using output_type = Out;`");
+    using type = void;
+  };
+  template <class Op>
+  struct OutputOf<Op, true> {
+    using type = typename Op::output_type;
+  };
+
+  Flow(std::shared_ptr<detail::PipelineSpec> spec, std::size_t id)
+      : spec_(std::move(spec)), id_(id) {}
+
+  template <class U>
+  Flow<U> add(std::unique_ptr<detail::NodeSpec> node) const {
+    std::size_t id = spec_->add(std::move(node), static_cast<std::ptrdiff_t>(id_));
+    return Flow<U>(spec_, id);
+  }
+
+  std::shared_ptr<detail::PipelineSpec> spec_;
+  std::size_t id_;
+};
+
+}  // namespace sluice
+
+#include "sluice/consumer.hpp"
+#include "sluice/runnable.hpp"
+
+namespace sluice {
+
+template <class T>
+template <class Fn>
+Pipeline Flow<T>::sink(std::string name, Fn fn, SinkOptions options) const {
+  static_assert(std::is_invocable_v<Fn&, T&&>,
+                "sluice::sink: the callback cannot be called with the previous stage's output "
+                "type");
+  spec_->add(
+      std::make_unique<detail::SinkSpec<T, Fn>>(std::move(name), std::move(fn), std::move(options)),
+      static_cast<std::ptrdiff_t>(id_));
+  return Pipeline(spec_);
+}
+
+template <class T>
+Consumer<T> Flow<T>::consume(const RunOptions& run_options, SinkOptions options) const {
+  // The hand-off end is added once, so a flow can be consumed run after run (epochs).
+  if (!spec_->ends_in_consumer(id_)) {
+    spec_->add(std::make_unique<detail::HandOffSpec<T>>("consumer", std::move(options)),
+               static_cast<std::ptrdiff_t>(id_));
+  }
+  return Consumer<T>(spec_, run_options);
+}
+
+}  // namespace sluice

@@ -1,0 +1,5 @@
+// Everything in the engine: #include <sluice/sluice.hpp>.
+#pragma once
+
+#include "sluice/pipeline.hpp"
+#include "sluice/version.hpp"

@@ -1,0 +1,107 @@
+#include "sluice/report.hpp"
+
+#include <cstdio>
+#include <ostream>
+#include <sstream>
+#include <string>
+
+#include "sluice/detail/spec.hpp"
+
+namespace sluice {
+
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string duration_text(double us) {
+  if (us <= 0) return "-";
+  if (us < 1) return fmt("%.0fns", us * 1e3);
+  if (us < 1e3) return fmt("%.1fus", us);
+  if (us < 1e6) return fmt("%.1fms", us / 1e3);
+  return fmt("%.2fs", us / 1e6);
+}
+
+std::string pad(const std::string& s, std::size_t w, bool right = true) {
+  if (s.size() >= w) return s;
+  return right ? std::string(w - s.size(), ' ') + s : s + std::string(w - s.size(), ' ');
+}
+
+}  // namespace
+
+std::string Report::table() const {
+  std::ostringstream os;
+  os << "run: " << produced << " produced, " << delivered << " delivered, " << filtered
+     << " filtered, " << failed << " failed, " << cancelled << " cancelled in "
+     << fmt("%.3f", elapsed_s) << " s (" << fmt("%.0f", throughput()) << " items/s, " << threads
+     << " threads, max_in_flight " << max_in_flight << ")";
+  if (was_cancelled) os << " [cancelled: " << cancel_reason << "]";
+  os << "\n";
+  if (end_to_end.count != 0) {
+    os << "latency source->end: p50 " << duration_text(end_to_end.p50_us) << ", p99 "
+       << duration_text(end_to_end.p99_us) << ", max " << duration_text(end_to_end.max_us) << "\n";
+  }
+  std::size_t name_w = 5;
+  for (const auto& s : stages) name_w = std::max(name_w, s.name.size());
+  const char* cols[] = {"kind", "conc", "in",  "out", "filt", "fail",
+                        "wait", "mean", "p50", "p99", "busy"};
+  const std::size_t widths[] = {10, 9, 10, 10, 8, 8, 8, 9, 9, 9, 6};
+  os << pad("stage", name_w, false);
+  for (std::size_t i = 0; i < std::size(cols); ++i) os << ' ' << pad(cols[i], widths[i]);
+  os << "\n";
+  for (const auto& s : stages) {
+    std::string conc = s.concurrency == 0 ? "unlim" : std::to_string(s.concurrency);
+    if (s.ordered) conc += ",ord";
+    std::string cells[] = {
+        s.kind,
+        conc,
+        std::to_string(s.in),
+        std::to_string(s.out),
+        std::to_string(s.filtered),
+        std::to_string(s.failed),
+        std::to_string(s.kind == "async_map" || s.kind == "pace" ? s.in_flight : s.waiting),
+        duration_text(s.task.mean_us),
+        duration_text(s.task.p50_us),
+        duration_text(s.task.p99_us),
+        fmt("%.0f%%", s.busy_fraction * 100)};
+    os << pad(s.name, name_w, false);
+    for (std::size_t i = 0; i < std::size(cols); ++i) os << ' ' << pad(cells[i], widths[i]);
+    os << "\n";
+  }
+  return os.str();
+}
+
+std::ostream& operator<<(std::ostream& os, const Report& r) {
+  return os << r.table();
+}
+
+std::string Progress::line() const {
+  std::ostringstream os;
+  os << fmt("%7.1fs", total.elapsed_s) << "  delivered " << total.delivered << "  ("
+     << fmt("%.0f", interval.elapsed_s > 0 ? interval.delivered / interval.elapsed_s : 0.0)
+     << "/s)  in flight " << total.in_flight();
+  if (total.failed != 0) os << "  failed " << total.failed;
+  return os.str();
+}
+
+namespace detail {
+
+std::string PipelineSpec::to_dot() const {
+  std::ostringstream os;
+  os << "digraph sluice {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n";
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    os << "  n" << i << " [label=\"" << nodes_[i]->name() << " (" << nodes_[i]->kind() << ")\\n"
+       << nodes_[i]->flow_nodes() << "\"];\n";
+  }
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    for (std::size_t u : nodes_[i]->upstreams()) os << "  n" << u << " -> n" << i << ";\n";
+  }
+  os << "}\n";
+  return os.str();
+}
+
+}  // namespace detail
+}  // namespace sluice

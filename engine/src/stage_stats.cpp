@@ -1,0 +1,118 @@
+#include "sluice/detail/stage_stats.hpp"
+
+#include <algorithm>
+
+#include "sluice/detail/clock.hpp"
+#include "sluice/detail/run_context.hpp"
+
+namespace sluice::detail {
+
+StageStats::StageStats(const RunContext& run, std::string name, std::string kind,
+                       std::size_t concurrency, bool ordered, std::optional<ErrorPolicy> policy)
+    : run_(run),
+      name_(std::move(name)),
+      kind_(std::move(kind)),
+      concurrency_(concurrency),
+      ordered_(ordered),
+      policy_(std::move(policy)) {
+  slots_.reserve(run.threads());
+  for (std::size_t i = 0; i < run.threads(); ++i) slots_.push_back(std::make_unique<Slot>());
+}
+
+StageStats::Slot* StageStats::owned_slot() const noexcept {
+  int i = run_.slot_index();
+  return i >= 0 ? slots_[static_cast<std::size_t>(i)].get() : nullptr;
+}
+
+void StageStats::task_done(std::int64_t ns, std::uint64_t out) noexcept {
+  auto d = static_cast<std::uint64_t>(std::max<std::int64_t>(ns, 0));
+  if (Slot* s = owned_slot()) {
+    Histogram::bump_owned(s->in, 1);
+    Histogram::bump_owned(s->out, out);
+    Histogram::bump_owned(s->busy_ns, d);
+    s->task.record_owned(d);
+  } else {
+    shared_.in.fetch_add(1, std::memory_order_relaxed);
+    shared_.out.fetch_add(out, std::memory_order_relaxed);
+    shared_.busy_ns.fetch_add(d, std::memory_order_relaxed);
+    shared_.task.record_shared(d);
+  }
+}
+
+void StageStats::add_out(std::uint64_t n) noexcept {
+  if (Slot* s = owned_slot()) {
+    Histogram::bump_owned(s->out, n);
+  } else {
+    shared_.out.fetch_add(n, std::memory_order_relaxed);
+  }
+}
+
+void StageStats::add_in(std::uint64_t n) noexcept {
+  if (Slot* s = owned_slot()) {
+    Histogram::bump_owned(s->in, n);
+  } else {
+    shared_.in.fetch_add(n, std::memory_order_relaxed);
+  }
+}
+
+void StageStats::op_ended(std::int64_t ns) noexcept {
+  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  auto d = static_cast<std::uint64_t>(std::max<std::int64_t>(ns, 0));
+  shared_.busy_ns.fetch_add(d, std::memory_order_relaxed);
+  shared_.task.record_shared(d);
+}
+
+std::size_t StageStats::usable_concurrency() const noexcept {
+  // The cap, but no more threads than the arena has; an async stage's cap is its
+  // in-flight limit, which threads do not bound.
+  std::size_t usable = concurrency_ == unlimited ? run_.threads() : concurrency_;
+  if (kind_ != "async_map") usable = std::min(usable, run_.threads());
+  return std::max<std::size_t>(usable, 1);
+}
+
+std::uint64_t StageStats::in() const noexcept {
+  std::uint64_t n = shared_.in.load(std::memory_order_relaxed);
+  for (const auto& s : slots_) n += s->in.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::uint64_t StageStats::out() const noexcept {
+  std::uint64_t n = shared_.out.load(std::memory_order_relaxed);
+  for (const auto& s : slots_) n += s->out.load(std::memory_order_relaxed);
+  return n;
+}
+
+StageReport StageStats::snapshot(HistogramCounts* task_counts, std::uint64_t* busy_ns) const {
+  StageReport r;
+  r.name = name_;
+  r.kind = kind_;
+  r.concurrency = concurrency_ == unlimited ? 0 : concurrency_;
+  r.ordered = ordered_;
+  r.in = in();
+  r.out = out();
+  r.filtered = filtered();
+  r.failed = failed();
+  r.in_flight = in_flight_.load(std::memory_order_relaxed);
+
+  HistogramCounts h;
+  std::uint64_t busy = shared_.busy_ns.load(std::memory_order_relaxed);
+  shared_.task.add_to(h);
+  for (const auto& s : slots_) {
+    busy += s->busy_ns.load(std::memory_order_relaxed);
+    s->task.add_to(h);
+  }
+  r.task.count = h.count();
+  r.task.mean_us = h.mean() / 1e3;
+  r.task.p50_us = h.quantile(0.5) / 1e3;
+  r.task.p99_us = h.quantile(0.99) / 1e3;
+  r.task.max_us = h.max() / 1e3;
+
+  double elapsed_ns = static_cast<double>(std::max<std::int64_t>(now_ns() - run_.started_ns(), 1));
+  r.busy_fraction = std::min(
+      1.0, static_cast<double>(busy) / (elapsed_ns * static_cast<double>(usable_concurrency())));
+  if (task_counts != nullptr) *task_counts = std::move(h);
+  if (busy_ns != nullptr) *busy_ns = busy;
+  return r;
+}
+
+}  // namespace sluice::detail
