@@ -102,7 +102,7 @@ class Flow {
   /// Out is given explicitly or taken from Op::output_type.
   template <class Out = void, class Op>
   auto async_map(std::string name, Op op, AsyncOptions options = {}) const {
-    using O = std::conditional_t<std::is_void_v<Out>, typename OutputOf<Op>::type, Out>;
+    using O = typename ResolveOut<Out, Op>::type;
     static_assert(std::is_invocable_v<Op&, T&&, Completion<O>>,
                   "sluice::async_map: the operation must be callable as op(T, Completion<Out>) "
                   "with T the previous stage's output type");
@@ -156,6 +156,12 @@ class Flow {
   struct OutputOf<Op, true> {
     using type = typename Op::output_type;
   };
+  template <class Out, class Op>
+  struct ResolveOut {
+    using type = Out;
+  };
+  template <class Op>
+  struct ResolveOut<void, Op> : OutputOf<Op> {};
 
   Flow(std::shared_ptr<detail::PipelineSpec> spec, std::size_t id)
       : spec_(std::move(spec)), id_(id) {}

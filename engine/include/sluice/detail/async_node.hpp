@@ -131,12 +131,14 @@ class AsyncRuntime : public OutputNode<Out> {
               [this](const Envelope<In>& in, typename Node::gateway_type& gw) { start(in, gw); }),
         count_out_(ctx.graph, tbb::flow::unlimited,
                    [](const Envelope<Out>&) noexcept -> long { return 1; }),
-        reorder_(ctx.graph, node_, opts.ordered),
+        // Successors attach through the output port: async_node's own sender interface
+        // ignores register_successor (it only asserts in debug builds of oneTBB).
+        reorder_(ctx.graph, tbb::flow::output_port<0>(node_), opts.ordered),
         port_(std::make_shared<Port>(node_.gateway(), ctx.run, stats_)) {
     tbb::flow::make_edge(upstream, buffer_);
     tbb::flow::make_edge(buffer_, limiter_);
     tbb::flow::make_edge(limiter_, node_);
-    tbb::flow::make_edge(node_, count_out_);
+    tbb::flow::make_edge(tbb::flow::output_port<0>(node_), count_out_);
     tbb::flow::make_edge(count_out_, limiter_.decrementer());
     auto port = port_;
     ctx.run.on_cancel([port] { port->close(); });

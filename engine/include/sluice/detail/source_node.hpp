@@ -64,7 +64,7 @@ class SourceRuntime final : public OutputNode<T> {
         // The item that would have come is produced-and-failed; it took no limiter slot
         // and no sequence number, so ordered stages see no gap.
         run_.count_produced(1);
-        run_.fail(stats_, index_++, std::current_exception(), 0);
+        run_.fail(stats_, index_++, std::current_exception(), 1);
         continue;
       }
       if (!v) return stop(fc);

@@ -1,0 +1,174 @@
+// async_map: operations completed out of order from foreign threads, completions that
+// arrive after a cancel, and the in-flight cap.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <random>
+#include <ranges>
+#include <thread>
+
+#include <sluice/pipeline.hpp>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// A pool of threads that completes queued operations in random order.
+class ShuffledCompleter {
+ public:
+  explicit ShuffledCompleter(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, i] { loop(static_cast<unsigned>(i)); });
+    }
+  }
+  ~ShuffledCompleter() {
+    {
+      std::lock_guard lock(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void add(std::function<void()> f) {
+    {
+      std::lock_guard lock(m_);
+      work_.push_back(std::move(f));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void loop(unsigned seed) {
+    std::mt19937 rng(seed);
+    std::unique_lock lock(m_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || !work_.empty(); });
+      if (work_.empty()) return;
+      std::size_t i = std::uniform_int_distribution<std::size_t>(0, work_.size() - 1)(rng);
+      auto f = std::move(work_[i]);
+      work_.erase(work_.begin() + static_cast<std::ptrdiff_t>(i));
+      lock.unlock();
+      f();
+      lock.lock();
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> work_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+TEST(Async, OutOfOrderCompletionsFromForeignThreadsLoseNothing) {
+  ShuffledCompleter pool(3);
+  std::vector<int> out;
+  auto r = sluice::from("n", std::views::iota(0, 20'000))
+               .async_map<long>("op",
+                                [&](int x, sluice::Completion<long> done) {
+                                  pool.add([x, done] { done.succeed(3L * x); });
+                                },
+                                {.max_in_flight = 100})
+               .map("narrow", [](long v) { return static_cast<int>(v / 3); }, {.concurrency = 2})
+               .sink("collect", [&](int x) { out.push_back(x); })
+               .run({.threads = 2});
+  ASSERT_EQ(out.size(), 20'000u);
+  std::sort(out.begin(), out.end());
+  for (int i = 0; i < 20'000; ++i) ASSERT_EQ(out[static_cast<std::size_t>(i)], i);
+  EXPECT_EQ(r.stages[1].in, 20'000u);
+  EXPECT_EQ(r.stages[1].out, 20'000u);
+  EXPECT_EQ(r.stages[1].in_flight, 0u);
+}
+
+TEST(Async, CompletionsArrivingAfterACancelAreIgnored) {
+  std::mutex m;
+  std::vector<sluice::Completion<int>> held;
+  std::atomic<bool> cancel_called{false};
+  auto p = sluice::from("n", std::views::iota(0, 1000))
+               .async_map<int>("held",
+                               [&](int, sluice::Completion<int> done) {
+                                 std::lock_guard lock(m);
+                                 held.push_back(std::move(done));
+                               },
+                               {.max_in_flight = 50, .on_cancel = [&] { cancel_called = true; }})
+               .sink("s", [](int) {});
+  std::stop_source stop;
+  std::thread t([&] {
+    sluice::test::wait_until([&] {
+      std::lock_guard lock(m);
+      return held.size() >= 50;
+    });
+    stop.request_stop();
+  });
+  auto r = p.run({.threads = 2, .stop = stop.get_token()});
+  t.join();
+  EXPECT_TRUE(cancel_called.load());
+  EXPECT_TRUE(r.was_cancelled);
+  EXPECT_EQ(r.delivered, 0u);
+  EXPECT_TRUE(r.balanced());
+  EXPECT_EQ(r.cancelled, r.produced);
+  // Completing now, after run() returned and its graph is gone, is harmless.
+  std::lock_guard lock(m);
+  ASSERT_EQ(held.size(), 50u);
+  for (auto& c : held) {
+    EXPECT_TRUE(c.cancelled());
+    EXPECT_TRUE(c.succeed(1));
+    EXPECT_FALSE(c.succeed(2));  // once only
+  }
+}
+
+TEST(Async, CompletingTwiceDeliversOnce) {
+  auto r = sluice::from("n", std::views::iota(0, 100))
+               .async_map<int>("twice",
+                               [](int x, sluice::Completion<int> done) {
+                                 EXPECT_TRUE(done.succeed(x));
+                                 EXPECT_FALSE(done.succeed(x));
+                                 EXPECT_FALSE(done.fail("late"));
+                               })
+               .sink("s", [](int) {})
+               .run();
+  EXPECT_EQ(r.delivered, 100u);
+  EXPECT_EQ(r.failed, 0u);
+}
+
+struct Doubler {
+  using output_type = long;
+  void operator()(int x, sluice::Completion<long> done) const { done.succeed(2L * x); }
+};
+
+TEST(Async, OutputTypeComesFromTheOperation) {
+  long sum = 0;
+  sluice::from("n", std::views::iota(1, 11))
+      .async_map("d", Doubler{})
+      .sink("s", [&](long v) { sum += v; })
+      .run();
+  EXPECT_EQ(sum, 110);
+}
+
+TEST(Async, MaxInFlightIsReachedWithSlowOperations) {
+  std::atomic<int> outstanding{0}, peak{0};
+  ShuffledCompleter pool(2);
+  auto r = sluice::from("n", std::views::iota(0, 3000))
+               .async_map<int>("op",
+                               [&](int x, sluice::Completion<int> done) {
+                                 int now = outstanding.fetch_add(1) + 1;
+                                 int seen = peak.load();
+                                 while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+                                 }
+                                 pool.add([&, x, done] {
+                                   // Hold each completion until the cap is reached (bounded).
+                                   sluice::test::wait_until(
+                                       [&] { return outstanding.load() >= 32; }, 50ms);
+                                   outstanding.fetch_sub(1);
+                                   done.succeed(x);
+                                 });
+                               },
+                               {.max_in_flight = 32})
+               .sink("s", [](int) {})
+               .run({.threads = 2});
+  EXPECT_EQ(r.delivered, 3000u);
+  EXPECT_EQ(peak.load(), 32);
+}
+
+}  // namespace

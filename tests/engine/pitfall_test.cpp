@@ -1,0 +1,169 @@
+// The oneTBB 2021.8 flow-graph pitfalls listed in DESIGN.md, each pinned by a test of
+// the engine's behaviour where the pitfall would show.
+#include <gtest/gtest.h>
+
+#include <ranges>
+#include <thread>
+
+#include <sluice/pipeline.hpp>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// "A limiter_node with nothing that buffers in front of it drops what it rejects":
+// the async stage's limiter admits one operation at a time; every other item must
+// wait in front of it, not vanish.
+TEST(Pitfall, ALimiterRejectingItemsDropsNothing) {
+  std::thread completer;
+  std::mutex m;
+  std::vector<sluice::Completion<int>> pending;
+  std::atomic<bool> stop{false};
+  completer = std::thread([&] {
+    while (!stop) {
+      std::vector<sluice::Completion<int>> take;
+      {
+        std::lock_guard lock(m);
+        take.swap(pending);
+      }
+      for (auto& c : take) c.succeed(1);
+      std::this_thread::yield();
+    }
+  });
+  auto r = sluice::from("n", std::views::iota(0, 5000))
+               .map("spread", [](int x) { return x; }, {.concurrency = sluice::unlimited})
+               .async_map<int>("one",
+                               [&](int, sluice::Completion<int> done) {
+                                 std::lock_guard lock(m);
+                                 pending.push_back(std::move(done));
+                               },
+                               {.max_in_flight = 1})
+               .sink("s", [](int) {})
+               .run({.threads = 4, .max_in_flight = 512});
+  stop = true;
+  completer.join();
+  EXPECT_EQ(r.delivered, 5000u);
+  EXPECT_EQ(r.cancelled, 0u);
+}
+
+// "A continue_msg decrementer with two incoming edges needs a message on both": the
+// run's limiter is given slots back from several places (filter placeholders at the
+// sink, failures, deliveries, tail of a batch). With max_in_flight 1 a single missed
+// decrement would hang the run.
+TEST(Pitfall, SlotsComeBackFromEveryPathWithOneInFlight) {
+  auto r = sluice::from("n", std::views::iota(0, 2000))
+               .filter("f", [](int x) { return x % 3 != 0; })
+               .map("m",
+                    [](int x) {
+                      if (x % 5 == 0) throw std::runtime_error("five");
+                      return x;
+                    })
+               .flat_map("fm",
+                         [](int x) { return std::vector<int>(static_cast<std::size_t>(x % 2), x); })
+               .sink("s", [](int) {})
+               .run({.threads = 2, .max_in_flight = 1, .on_error = sluice::ErrorPolicy::skip()});
+  EXPECT_EQ(r.produced, 2000u);
+  EXPECT_TRUE(r.balanced());
+  EXPECT_EQ(r.cancelled, 0u);
+}
+
+// "wait_for_all() returns early without reserve_wait()": operations completed later,
+// from a thread the graph does not know, must still be waited for.
+TEST(Pitfall, RunWaitsForOperationsCompletedOutsideTheGraph) {
+  std::mutex m;
+  std::vector<sluice::Completion<int>> pending;
+  std::atomic<bool> stop{false};
+  std::thread late([&] {
+    while (!stop) {
+      std::this_thread::sleep_for(1ms);  // the completer's own pace, not a synchronisation
+      std::lock_guard lock(m);
+      for (auto& c : pending) c.succeed(7);
+      pending.clear();
+    }
+  });
+  auto r = sluice::from("n", std::views::iota(0, 200))
+               .async_map<int>("late",
+                               [&](int, sluice::Completion<int> done) {
+                                 std::lock_guard lock(m);
+                                 pending.push_back(std::move(done));
+                               },
+                               {.max_in_flight = 64})
+               .sink("s", [](int) {})
+               .run({.threads = 2});
+  stop = true;
+  late.join();
+  EXPECT_EQ(r.delivered, 200u);
+}
+
+// "wait_for_all() never returns if a release_wait() is missed, cancel or not":
+// operations that never complete are released by the cancel.
+TEST(Pitfall, CancelReleasesOperationsThatNeverComplete) {
+  auto h = sluice::from("n", std::views::iota(0, 100))
+               .async_map<int>("never", [](int, sluice::Completion<int>) {}, {.max_in_flight = 10})
+               .sink("s", [](int) {})
+               .start({.threads = 2, .deadline = 50ms});
+  auto r = h.wait();
+  EXPECT_TRUE(r.was_cancelled);
+  EXPECT_EQ(r.cancelled, r.produced);
+  EXPECT_TRUE(r.balanced());
+}
+
+// "After a cancel or an exception the limiter stays full": the next run must not
+// inherit it.
+TEST(Pitfall, ARunAfterAFailureStartsWithAnEmptyLimiter) {
+  bool fail = true;
+  auto p = sluice::from("n", std::views::iota(0, 100))
+               .map("m",
+                    [&](int x) {
+                      if (fail && x == 3) throw std::runtime_error("once");
+                      return x;
+                    })
+               .sink("s", [](int) {});
+  EXPECT_THROW(p.run({.max_in_flight = 2}), sluice::PipelineError);
+  fail = false;
+  EXPECT_EQ(p.run({.max_in_flight = 2}).delivered, 100u);
+}
+
+// "A serial function_node does not preserve order": an ordered sink fed by a serial
+// stage that follows a concurrent one still sees input order.
+TEST(Pitfall, SerialStageAloneDoesNotOrderButOrderedOneDoes) {
+  std::vector<int> out;
+  sluice::from("n", std::views::iota(0, 1000))
+      .map("jitter",
+           [](int x) {
+             sluice::test::spin((x % 7) * 2000);
+             return x;
+           },
+           {.concurrency = 4})
+      .map("serial", [](int x) { return x; }, {.concurrency = 1, .ordered = true})
+      .sink("s", [&](int x) { out.push_back(x); })
+      .run({.threads = 4});
+  ASSERT_EQ(out.size(), 1000u);
+  EXPECT_TRUE(std::is_sorted(out.begin(), out.end()));
+}
+
+// "input_node must be activate()d, and must never block inside its body": a
+// rate-limited source paces on its own thread, so with a single arena thread the
+// stages still run between releases.
+TEST(Pitfall, RateLimitedSourceDoesNotHoldAWorker) {
+  std::vector<std::int64_t> at;
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = sluice::from("paced", std::views::iota(0, 20), {.items_per_second = 200})
+               .map("stamp",
+                    [&](int x) {
+                      at.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::steady_clock::now() - t0)
+                                       .count());
+                      return x;
+                    })
+               .sink("s", [](int) {})
+               .run({.threads = 1});
+  EXPECT_EQ(r.delivered, 20u);
+  ASSERT_EQ(at.size(), 20u);
+  // 20 items at 200/s span at least 19 periods of 5 ms.
+  EXPECT_GE(at.back() - at.front(), 19 * 5000 - 1000);
+}
+
+}  // namespace

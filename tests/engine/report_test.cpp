@@ -1,0 +1,88 @@
+// Reports: per-stage figures, the table, progress callbacks, and the Graphviz view.
+#include <gtest/gtest.h>
+
+#include <ranges>
+
+#include <sluice/pipeline.hpp>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Report, StagesCountWhatTheyDid) {
+  auto r = sluice::from("src", std::views::iota(0, 1000))
+               .map("m", [](int x) { return sluice::test::spin(500) + static_cast<unsigned>(x); },
+                    {.concurrency = 2})
+               .filter("f", [](std::uint64_t x) { return x % 2 == 0; })
+               .sink("out", [](std::uint64_t) {})
+               .run({.threads = 2});
+  ASSERT_EQ(r.stages.size(), 4u);
+  EXPECT_EQ(r.stages[0].name, "src");
+  EXPECT_EQ(r.stages[0].out, 1000u);
+  EXPECT_EQ(r.stages[1].kind, "map");
+  EXPECT_EQ(r.stages[1].concurrency, 2u);
+  EXPECT_EQ(r.stages[1].in, 1000u);
+  EXPECT_EQ(r.stages[1].task.count, 1000u);
+  EXPECT_GT(r.stages[1].task.p50_us, 0.0);
+  EXPECT_GE(r.stages[1].task.p99_us, r.stages[1].task.p50_us);
+  EXPECT_GT(r.stages[1].busy_fraction, 0.0);
+  EXPECT_LE(r.stages[1].busy_fraction, 1.0);
+  EXPECT_EQ(r.stages[2].filtered + r.stages[2].out, 1000u);
+  EXPECT_EQ(r.stages[3].in, r.delivered);
+  EXPECT_EQ(r.end_to_end.count, r.delivered);
+  std::string table = r.table();
+  for (const char* s : {"src", "m", "f", "out", "p99", "busy"}) {
+    EXPECT_NE(table.find(s), std::string::npos) << s << "\n" << table;
+  }
+}
+
+TEST(Report, ProgressReportsIntervalsWhileRunning) {
+  std::atomic<int> calls{0};
+  std::atomic<std::uint64_t> interval_delivered{0};
+  auto r = sluice::from("n", std::views::iota(0, 1'000'000))
+               .sink("s",
+                     [&](int) {
+                       // Keep the run going until two progress reports were seen.
+                       if (calls.load() < 2)
+                         sluice::test::wait_until([&] { return calls.load() >= 2; }, 5s);
+                     })
+               .run({.threads = 2,
+                     .max_in_flight = 16,
+                     .on_progress =
+                         [&](const sluice::Progress& p) {
+                           EXPECT_TRUE(p.total.stages.size() == 2);
+                           EXPECT_GE(p.interval.elapsed_s, 0.0);
+                           EXPECT_FALSE(p.line().empty());
+                           interval_delivered += p.interval.delivered;
+                           calls.fetch_add(1);
+                         },
+                     .progress_interval = 10ms});
+  EXPECT_GE(calls.load(), 2);
+  EXPECT_LE(interval_delivered.load(), r.delivered);
+}
+
+TEST(Report, ThrowingProgressCallbackStopsTheRun) {
+  auto r = sluice::from("n", std::views::iota(0))
+               .sink("s", [](int) {})
+               .run({.on_progress = [](const sluice::Progress&) { throw std::runtime_error("x"); },
+                     .progress_interval = 5ms});
+  EXPECT_TRUE(r.was_cancelled);
+  EXPECT_NE(r.cancel_reason.find("progress callback"), std::string::npos);
+}
+
+TEST(Report, DotNamesTheFlowGraphNodes) {
+  auto p = sluice::from("src", std::vector<int>{1})
+               .map("m", [](int x) { return x; }, {.concurrency = 3, .ordered = true})
+               .batch("b", 2)
+               .sink("out", [](std::vector<int>) {});
+  std::string dot = p.to_dot();
+  for (const char* s :
+       {"digraph", "input_node -> limiter_node", "function_node(3) -> sequencer_node",
+        "multifunction_node(serial, 2 per batch)", "n0 -> n1", "n2 -> n3"}) {
+    EXPECT_NE(dot.find(s), std::string::npos) << s << "\n" << dot;
+  }
+}
+
+}  // namespace
