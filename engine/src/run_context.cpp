@@ -1,33 +1,20 @@
 #include "sluice/detail/run_context.hpp"
 
-#include <oneapi/tbb/task_arena.h>
-
 #include "sluice/detail/clock.hpp"
 #include "sluice/detail/stage_stats.hpp"
 
 namespace sluice::detail {
 
 namespace {
-// Which run's arena the calling thread is in: set by the arena observer, so a thread
-// of some other arena never writes a slot of this run.
-thread_local const RunContext* tls_run = nullptr;
-}  // namespace
+std::atomic<std::uint64_t> next_run_id{1};
 
-class RunContext::ArenaObserver final : public tbb::task_scheduler_observer {
- public:
-  ArenaObserver(tbb::task_arena& arena, const RunContext& run)
-      : tbb::task_scheduler_observer(arena), run_(run) {
-    observe(true);
-  }
-  ~ArenaObserver() override { observe(false); }
-  void on_scheduler_entry(bool) override { tls_run = &run_; }
-  void on_scheduler_exit(bool) override {
-    if (tls_run == &run_) tls_run = nullptr;
-  }
-
- private:
-  const RunContext& run_;
+// The slot the calling thread took in the run with this id.
+struct ThreadSlot {
+  std::uint64_t run = 0;
+  int slot = -1;
 };
+thread_local ThreadSlot tls_slot;
+}  // namespace
 
 std::string describe(const std::exception_ptr& e) {
   if (!e) return "unknown failure";
@@ -41,19 +28,22 @@ std::string describe(const std::exception_ptr& e) {
 }
 
 RunContext::RunContext(const RunOptions& options, std::size_t threads, std::size_t max_in_flight)
-    : options_(options), threads_(threads), max_in_flight_(max_in_flight), started_ns_(now_ns()) {}
+    : options_(options),
+      threads_(threads),
+      max_in_flight_(max_in_flight),
+      started_ns_(now_ns()),
+      id_(next_run_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 RunContext::~RunContext() = default;
 
-void RunContext::attach(tbb::flow::graph& g, tbb::task_arena& arena) {
-  graph_ = &g;
-  observer_ = std::make_unique<ArenaObserver>(arena, *this);
-}
-
 int RunContext::slot_index() const noexcept {
-  if (tls_run != this) return -1;
-  int i = tbb::this_task_arena::current_thread_index();
-  return (i >= 0 && static_cast<std::size_t>(i) < threads_) ? i : -1;
+  ThreadSlot& t = tls_slot;
+  if (t.run != id_) {
+    std::size_t i = next_slot_.fetch_add(1, std::memory_order_relaxed);
+    t.run = id_;
+    t.slot = i < slots() ? static_cast<int>(i) : -1;
+  }
+  return t.slot;
 }
 
 void RunContext::release_slots_external(std::uint32_t weight) noexcept {

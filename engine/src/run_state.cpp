@@ -176,7 +176,7 @@ RunState::RunState(std::shared_ptr<const PipelineSpec> spec, const RunOptions& o
   // The graph attaches to the arena it is created in.
   arena_->execute([&] {
     graph_ = std::make_unique<tbb::flow::graph>();
-    ctx_->attach(*graph_, *arena_);
+    ctx_->attach(*graph_);
     BuildContext build{*graph_, *ctx_, {}};
     for (const auto& n : nodes) {
       nodes_.push_back(n->build(build));

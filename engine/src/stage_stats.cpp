@@ -15,8 +15,8 @@ StageStats::StageStats(const RunContext& run, std::string name, std::string kind
       concurrency_(concurrency),
       ordered_(ordered),
       policy_(std::move(policy)) {
-  slots_.reserve(run.threads());
-  for (std::size_t i = 0; i < run.threads(); ++i) slots_.push_back(std::make_unique<Slot>());
+  slots_.reserve(run.slots());
+  for (std::size_t i = 0; i < run.slots(); ++i) slots_.push_back(std::make_unique<Slot>());
 }
 
 StageStats::Slot* StageStats::owned_slot() const noexcept {
@@ -24,18 +24,31 @@ StageStats::Slot* StageStats::owned_slot() const noexcept {
   return i >= 0 ? slots_[static_cast<std::size_t>(i)].get() : nullptr;
 }
 
-void StageStats::task_done(std::int64_t ns, std::uint64_t out) noexcept {
+std::uint64_t StageStats::sample_weight(Slot* slot) noexcept {
+  if (slot == nullptr) return 1;  // threads outside the arena are few: time them all
+  std::uint64_t n = slot->tasks.load(std::memory_order_relaxed);
+  Histogram::bump_owned(slot->tasks, 1);
+  if (n < 64) return 1;
+  return (n & 7) == 0 ? 8 : 0;
+}
+
+void StageStats::task_done(Slot* s, std::uint64_t weight, std::int64_t ns,
+                           std::uint64_t out) noexcept {
   auto d = static_cast<std::uint64_t>(std::max<std::int64_t>(ns, 0));
-  if (Slot* s = owned_slot()) {
+  if (s != nullptr) {
     Histogram::bump_owned(s->in, 1);
-    Histogram::bump_owned(s->out, out);
-    Histogram::bump_owned(s->busy_ns, d);
-    s->task.record_owned(d);
+    if (out != 0) Histogram::bump_owned(s->out, out);
+    if (weight != 0) {
+      Histogram::bump_owned(s->busy_ns, d * weight);
+      s->task.record_owned(d, weight);
+    }
   } else {
     shared_.in.fetch_add(1, std::memory_order_relaxed);
     shared_.out.fetch_add(out, std::memory_order_relaxed);
-    shared_.busy_ns.fetch_add(d, std::memory_order_relaxed);
-    shared_.task.record_shared(d);
+    if (weight != 0) {
+      shared_.busy_ns.fetch_add(d * weight, std::memory_order_relaxed);
+      shared_.task.record_shared(d, weight);
+    }
   }
 }
 

@@ -162,8 +162,9 @@ TEST(Pitfall, RateLimitedSourceDoesNotHoldAWorker) {
                .run({.threads = 1});
   EXPECT_EQ(r.delivered, 20u);
   ASSERT_EQ(at.size(), 20u);
-  // 20 items at 200/s span at least 19 periods of 5 ms.
-  EXPECT_GE(at.back() - at.front(), 19 * 5000 - 1000);
+  // 20 items at 200/s span 19 periods of 5 ms (less what scheduling jitter takes off
+  // the ends).
+  EXPECT_GE(at.back() - at.front(), 19 * 5000 * 8 / 10);
 }
 
 }  // namespace

@@ -24,14 +24,17 @@ TEST(Report, StagesCountWhatTheyDid) {
   EXPECT_EQ(r.stages[1].kind, "map");
   EXPECT_EQ(r.stages[1].concurrency, 2u);
   EXPECT_EQ(r.stages[1].in, 1000u);
-  EXPECT_EQ(r.stages[1].task.count, 1000u);
+  // Task times are sampled; each sample stands for the tasks not timed.
+  EXPECT_GE(r.stages[1].task.count, 1000u);
+  EXPECT_LE(r.stages[1].task.count, 1000u + 7 * 2);
   EXPECT_GT(r.stages[1].task.p50_us, 0.0);
   EXPECT_GE(r.stages[1].task.p99_us, r.stages[1].task.p50_us);
   EXPECT_GT(r.stages[1].busy_fraction, 0.0);
   EXPECT_LE(r.stages[1].busy_fraction, 1.0);
   EXPECT_EQ(r.stages[2].filtered + r.stages[2].out, 1000u);
   EXPECT_EQ(r.stages[3].in, r.delivered);
-  EXPECT_EQ(r.end_to_end.count, r.delivered);
+  EXPECT_GT(r.end_to_end.count, 0u);
+  EXPECT_LE(r.end_to_end.count, r.delivered);
   std::string table = r.table();
   for (const char* s : {"src", "m", "f", "out", "p99", "busy"}) {
     EXPECT_NE(table.find(s), std::string::npos) << s << "\n" << table;

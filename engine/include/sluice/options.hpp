@@ -35,6 +35,11 @@ struct StageOptions {
   std::size_t concurrency = 1;
   /// Emit in input order (a reorder buffer after the stage) rather than completion order.
   bool ordered = false;
+  /// The body is cheap: run it in the task that hands the item over, when the cap
+  /// allows, instead of spawning a task for it (tbb's lightweight policy). Leave it off
+  /// for bodies that take long: they would hold up the stage that feeds them.
+  /// map and filter only.
+  bool lightweight = false;
   /// Overrides the run's policy for this stage.
   std::optional<ErrorPolicy> on_error{};
 };

@@ -59,7 +59,7 @@ class BatchRuntime final : public OutputNode<std::vector<T>> {
       run_.release_slots(in.weight);  // a placeholder ends here: batches renumber
       return;
     }
-    std::int64_t t0 = now_ns();
+    TaskTimer timer(stats_);
     try {
       if (items_.empty()) {
         items_.reserve(size_);
@@ -74,7 +74,7 @@ class BatchRuntime final : public OutputNode<std::vector<T>> {
     }
     bool full = items_.size() == size_;
     if (full) emit(port);
-    stats_.task_done(now_ns() - t0, full ? 1 : 0);
+    timer.done(full ? 1 : 0);
   }
 
   template <class Port>

@@ -121,12 +121,12 @@ class ExpandRuntime final : public OutputNode<Out> {
   Collected compute(const Envelope<In>& in) noexcept {
     auto c = Collected::successor_of(in);
     if (!in.value.has_value() || run_.cancelled()) return c;
-    std::int64_t t0 = now_ns();
+    TaskTimer timer(stats_);
     try {
       c.value.emplace(expand_(in.value.take()));
-      stats_.task_done(now_ns() - t0, 0);
+      timer.done(0);
     } catch (...) {
-      stats_.task_done(now_ns() - t0, 0);
+      timer.done(0);
       run_.fail(stats_, in.index, std::current_exception(), in.weight);
     }
     return c;

@@ -41,13 +41,14 @@ class Histogram {
     return std::uint64_t{1} << (e - kSubBits);
   }
 
-  void record_owned(std::uint64_t v) noexcept {
-    bump_owned(counts_[bucket_of(v)], 1);
-    bump_owned(sum_, v);
+  /// Records v as `weight` samples (a sampled value stands for the ones not timed).
+  void record_owned(std::uint64_t v, std::uint64_t weight = 1) noexcept {
+    bump_owned(counts_[bucket_of(v)], weight);
+    bump_owned(sum_, v * weight);
   }
-  void record_shared(std::uint64_t v) noexcept {
-    counts_[bucket_of(v)].fetch_add(1, std::memory_order_relaxed);
-    sum_.fetch_add(v, std::memory_order_relaxed);
+  void record_shared(std::uint64_t v, std::uint64_t weight = 1) noexcept {
+    counts_[bucket_of(v)].fetch_add(weight, std::memory_order_relaxed);
+    sum_.fetch_add(v * weight, std::memory_order_relaxed);
   }
 
   void add_to(HistogramCounts& out) const noexcept;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <sstream>
 
 #include "sluice/detail/clock.hpp"
@@ -30,27 +31,37 @@ inline void check_concurrency(const std::string& stage, std::size_t c) {
 /// Envelope<Out>, followed by an optional reorder buffer.
 template <class In, class Out, class Body>
 class OneToOneRuntime final : public OutputNode<Out> {
+  template <class Policy>
+  using Node = tbb::flow::function_node<Envelope<In>, Envelope<Out>, Policy>;
+
  public:
   OneToOneRuntime(BuildContext& ctx, tbb::flow::sender<Envelope<In>>& upstream,
                   const std::string& name, const std::string& kind, const StageOptions& opts,
                   Body body)
-      : stats_(ctx.run, name, kind, opts.concurrency, opts.ordered, opts.on_error),
-        body_(std::move(body)),
-        node_(ctx.graph, flow_concurrency(opts.concurrency),
-              [this, &run = ctx.run](const Envelope<In>& in) noexcept {
-                return body_(run, stats_, in);
-              }),
-        reorder_(ctx.graph, node_, opts.ordered) {
-    tbb::flow::make_edge(upstream, node_);
+      : run_(ctx.run),
+        stats_(ctx.run, name, kind, opts.concurrency, opts.ordered, opts.on_error),
+        body_(std::move(body)) {
+    auto fn = [this](const Envelope<In>& in) noexcept { return body_(run_, stats_, in); };
+    tbb::flow::sender<Envelope<Out>>* out;
+    if (opts.lightweight) {
+      out = &light_.emplace(ctx.graph, flow_concurrency(opts.concurrency), fn);
+      tbb::flow::make_edge(upstream, *light_);
+    } else {
+      out = &queued_.emplace(ctx.graph, flow_concurrency(opts.concurrency), fn);
+      tbb::flow::make_edge(upstream, *queued_);
+    }
+    reorder_.emplace(ctx.graph, *out, opts.ordered);
   }
-  tbb::flow::sender<Envelope<Out>>& output() override { return reorder_.output(); }
+  tbb::flow::sender<Envelope<Out>>& output() override { return reorder_->output(); }
   StageStats* stats() override { return &stats_; }
 
  private:
+  RunContext& run_;
   StageStats stats_;
   Body body_;
-  tbb::flow::function_node<Envelope<In>, Envelope<Out>> node_;
-  Reorder<Out> reorder_;
+  std::optional<Node<tbb::flow::queueing>> queued_;
+  std::optional<Node<tbb::flow::queueing_lightweight>> light_;
+  std::optional<Reorder<Out>> reorder_;
 };
 
 template <class In, class Out, class Fn>
@@ -59,12 +70,12 @@ struct MapBody {
   Envelope<Out> operator()(RunContext& run, StageStats& stats, const Envelope<In>& in) noexcept {
     auto out = Envelope<Out>::successor_of(in);
     if (!in.value.has_value() || run.cancelled()) return out;
-    std::int64_t t0 = now_ns();
+    TaskTimer timer(stats);
     try {
       out.value.emplace(std::invoke(fn, in.value.take()));
-      stats.task_done(now_ns() - t0, 1);
+      timer.done(1);
     } catch (...) {
-      stats.task_done(now_ns() - t0, 0);
+      timer.done(0);
       run.fail(stats, in.index, std::current_exception(), in.weight);
     }
     return out;
@@ -76,16 +87,16 @@ struct FilterBody {
   Pred pred;
   Envelope<T> operator()(RunContext& run, StageStats& stats, const Envelope<T>& in) noexcept {
     if (!in.value.has_value() || run.cancelled()) return in;
-    std::int64_t t0 = now_ns();
+    TaskTimer timer(stats);
     try {
       if (static_cast<bool>(std::invoke(pred, in.value.get()))) {
-        stats.task_done(now_ns() - t0, 1);
+        timer.done(1);
         return in;
       }
-      stats.task_done(now_ns() - t0, 0);
+      timer.done(0);
       stats.add_filtered(in.weight);
     } catch (...) {
-      stats.task_done(now_ns() - t0, 0);
+      timer.done(0);
       run.fail(stats, in.index, std::current_exception(), in.weight);
     }
     auto out = in;
@@ -106,7 +117,8 @@ class OneToOneSpec final : public NodeSpec {
         ctx, ctx.upstream<In>(upstreams()[0]).output(), name(), kind(), opts_, body_);
   }
   std::string flow_nodes() const override {
-    return "function_node(" + concurrency_text(opts_.concurrency) + ")" +
+    return "function_node(" + concurrency_text(opts_.concurrency) +
+           (opts_.lightweight ? ", lightweight" : "") + ")" +
            (opts_.ordered ? " -> sequencer_node" : "");
   }
 

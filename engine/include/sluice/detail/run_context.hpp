@@ -15,7 +15,6 @@
 #include <vector>
 
 #include <oneapi/tbb/flow_graph.h>
-#include <oneapi/tbb/task_scheduler_observer.h>
 
 #include "sluice/error_policy.hpp"
 #include "sluice/options.hpp"
@@ -37,11 +36,16 @@ class RunContext {
   std::int64_t started_ns() const noexcept { return started_ns_; }
 
   /// Set while the graph is built.
-  void attach(tbb::flow::graph& g, tbb::task_arena& arena);
+  void attach(tbb::flow::graph& g) noexcept { graph_ = &g; }
   void set_limiter(tbb::flow::receiver<long>* decrement) noexcept { decrement_ = decrement; }
+  /// Where ends connect an edge carrying the limiter slots they give back.
+  tbb::flow::receiver<long>& decrement_port() noexcept { return *decrement_; }
 
-  /// The index of the calling thread in this run's arena, or -1 outside it.
+  /// The calling thread's own statistics slot in this run, or -1 when all are taken
+  /// (then it shares one). A slot belongs to one thread for the whole run, so its
+  /// counters have a single writer.
   int slot_index() const noexcept;
+  std::size_t slots() const noexcept { return threads_ + kSpareSlots; }
 
   // ---- outcomes (in source items) ----
   void count_produced(std::uint64_t w) noexcept {
@@ -86,7 +90,7 @@ class RunContext {
   void wait_for_change(std::uint64_t seen);
 
  private:
-  class ArenaObserver;
+  static constexpr std::size_t kSpareSlots = 4;  // for threads outside the arena
   void stop_with(Failure failure, std::string what) noexcept;
 
   RunOptions options_;
@@ -95,11 +99,14 @@ class RunContext {
   std::int64_t started_ns_;
   tbb::flow::graph* graph_ = nullptr;
   tbb::flow::receiver<long>* decrement_ = nullptr;
-  std::unique_ptr<ArenaObserver> observer_;
+  std::uint64_t id_;
+  mutable std::atomic<std::size_t> next_slot_{0};
 
-  std::atomic<std::uint64_t> produced_{0};
-  std::atomic<std::uint64_t> delivered_{0};
-  std::atomic<std::uint64_t> pipeline_failures_{0};
+  // The source and the end write these on every item from different threads: one
+  // cache line each, or they would bounce between cores.
+  alignas(64) std::atomic<std::uint64_t> produced_{0};
+  alignas(64) std::atomic<std::uint64_t> delivered_{0};
+  alignas(64) std::atomic<std::uint64_t> pipeline_failures_{0};
 
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> source_done_{false};

@@ -21,6 +21,7 @@ namespace sluice::detail {
 class Delivery {
  public:
   void record(const EnvelopeMeta& e) noexcept {
+    if (e.born_ns == 0) return;  // not sampled at the source
     latency_.record_shared(
         static_cast<std::uint64_t>(std::max<std::int64_t>(now_ns() - e.born_ns, 0)));
   }
@@ -45,30 +46,31 @@ class SinkRuntime final : public RuntimeNode, public TerminalNode {
         stats_(ctx.run, name, "sink", 1, opts.ordered, opts.on_error),
         fn_(std::move(fn)),
         reorder_(ctx.graph, upstream, opts.ordered),
-        node_(ctx.graph, tbb::flow::serial, [this](const Envelope<T>& in) noexcept {
-          deliver(in);
-          return tbb::flow::continue_msg{};
-        }) {
+        node_(ctx.graph, tbb::flow::serial,
+              [this](const Envelope<T>& in) noexcept { return deliver(in); }) {
     tbb::flow::make_edge(reorder_.output(), node_);
+    // The slots come back along an edge, so tbb can run the limiter's forwarding as
+    // the next task instead of spawning it.
+    tbb::flow::make_edge(node_, ctx.run.decrement_port());
   }
   StageStats* stats() override { return &stats_; }
   const Delivery& delivery() const override { return delivery_; }
 
  private:
-  void deliver(const Envelope<T>& in) noexcept {
+  long deliver(const Envelope<T>& in) noexcept {
     if (in.value.has_value() && !run_.cancelled()) {
-      std::int64_t t0 = now_ns();
+      TaskTimer timer(stats_);
       try {
         std::invoke(fn_, in.value.take());
-        stats_.task_done(now_ns() - t0, 1);
+        timer.done(1);
         run_.count_delivered(in.weight);
         delivery_.record(in);
       } catch (...) {
-        stats_.task_done(now_ns() - t0, 0);
+        timer.done(0);
         run_.fail(stats_, in.index, std::current_exception(), in.weight);
       }
     }
-    run_.release_slots(in.weight);
+    return static_cast<long>(in.weight);
   }
 
   RunContext& run_;
@@ -76,7 +78,7 @@ class SinkRuntime final : public RuntimeNode, public TerminalNode {
   Fn fn_;
   Delivery delivery_;
   Reorder<T> reorder_;
-  tbb::flow::function_node<Envelope<T>, tbb::flow::continue_msg> node_;
+  tbb::flow::function_node<Envelope<T>, long> node_;
 };
 
 template <class T, class Fn>
@@ -126,7 +128,7 @@ class HandOffRuntime final : public RuntimeNode, public TerminalNode {
     Envelope<T> e = std::move(queue_.front());
     queue_.pop_front();
     std::optional<T> v(e.value.take());
-    stats_.task_done(0, 1);
+    stats_.task_done_untimed(1);
     run_.count_delivered(e.weight);
     delivery_.record(e);
     // Under the lock: close() (at the run's end) cannot slip in between, so the graph

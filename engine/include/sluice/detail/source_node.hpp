@@ -56,7 +56,7 @@ class SourceRuntime final : public OutputNode<T> {
   Envelope<T> next(tbb::flow_control& fc) noexcept {
     for (;;) {
       if (run_.cancelled() || (limit_ != 0 && index_ >= limit_)) return stop(fc);
-      std::int64_t t0 = now_ns();
+      TaskTimer timer(stats_);
       std::optional<T> v;
       try {
         v = pull_();
@@ -68,15 +68,15 @@ class SourceRuntime final : public OutputNode<T> {
         continue;
       }
       if (!v) return stop(fc);
-      std::int64_t t1 = now_ns();
       Envelope<T> e;
       e.seq = seq_++;
       e.index = index_++;
-      e.born_ns = t1;
+      // Latency is sampled with the task times: born_ns 0 means "not measured".
+      e.born_ns = timer.timed() ? now_ns() : 0;
       e.weight = 1;
       e.value.emplace(std::move(*v));
       run_.count_produced(1);
-      stats_.task_done(t1 - t0, 1);
+      timer.done(1);
       return e;
     }
   }

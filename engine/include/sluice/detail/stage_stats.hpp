@@ -1,9 +1,9 @@
 // StageStats: one stage's counters and task-time histogram for one run.
 //
-// The hot path (a body finishing) writes a slot owned by the current arena thread, so
-// no two threads touch the same cache line; threads outside the run's arena (async
-// completions on I/O threads) share one slot through atomic adds. Outcome counts
-// (filtered, failed) are always atomic adds: they must add up exactly.
+// The hot path (a body finishing) writes a slot that the calling thread owns for the
+// whole run, so no two threads touch the same cache line; threads beyond the slots
+// share one through atomic adds. Outcome counts (filtered, failed) are always atomic
+// adds: they must add up exactly.
 #pragma once
 
 #include <atomic>
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/detail/clock.hpp"
 #include "sluice/detail/histogram.hpp"
 #include "sluice/error_policy.hpp"
 #include "sluice/report.hpp"
@@ -29,8 +30,17 @@ class StageStats {
   const std::string& name() const noexcept { return name_; }
   const std::optional<ErrorPolicy>& policy() const noexcept { return policy_; }
 
-  /// A body ran for `ns` and emitted `out` items.
-  void task_done(std::int64_t ns, std::uint64_t out) noexcept;
+  struct Slot;
+  /// The calling thread's own slot, or nullptr (then the shared one is used).
+  Slot* owned_slot() const noexcept;
+  /// How many tasks the next task's duration stands for: 0 when it is not timed.
+  /// Every task is counted, but past the first 64 on a thread only one in 8 is timed:
+  /// two clock reads per body would be most of the cost of a trivial one.
+  std::uint64_t sample_weight(Slot* slot) noexcept;
+  /// A body ran (for `ns`, standing for `weight` tasks when timed) and emitted `out`.
+  void task_done(Slot* slot, std::uint64_t weight, std::int64_t ns, std::uint64_t out) noexcept;
+  /// A body emitted `out` items; untimed.
+  void task_done_untimed(std::uint64_t out) noexcept { task_done(owned_slot(), 0, 0, out); }
   /// Items emitted outside a timed body (a flush, an async completion).
   void add_out(std::uint64_t n) noexcept;
   void add_in(std::uint64_t n) noexcept;
@@ -53,27 +63,48 @@ class StageStats {
                        std::uint64_t* busy_ns = nullptr) const;
   std::size_t usable_concurrency() const noexcept;
 
- private:
   struct alignas(64) Slot {
+    std::atomic<std::uint64_t> tasks{0};
     std::atomic<std::uint64_t> in{0};
     std::atomic<std::uint64_t> out{0};
     std::atomic<std::uint64_t> busy_ns{0};
     Histogram task;
   };
-  Slot* owned_slot() const noexcept;
 
+ private:
   const RunContext& run_;
   std::string name_;
   std::string kind_;
   std::size_t concurrency_;
   bool ordered_;
   std::optional<ErrorPolicy> policy_;
-  std::vector<std::unique_ptr<Slot>> slots_;  // one per arena thread
+  std::vector<std::unique_ptr<Slot>> slots_;  // one per thread that ran a body
   Slot shared_;
   std::atomic<std::uint64_t> filtered_{0};
   std::atomic<std::uint64_t> failed_{0};
   std::atomic<std::uint64_t> in_flight_{0};
   std::atomic<std::uint64_t> policy_failures_{0};
+};
+
+/// Times one body, sampled: construct before the body, done() after.
+class TaskTimer {
+ public:
+  explicit TaskTimer(StageStats& stats) noexcept
+      : stats_(stats),
+        slot_(stats.owned_slot()),
+        weight_(stats.sample_weight(slot_)),
+        t0_(weight_ != 0 ? now_ns() : 0) {}
+  bool timed() const noexcept { return weight_ != 0; }
+  std::int64_t started_ns() const noexcept { return t0_; }
+  void done(std::uint64_t out) noexcept {
+    stats_.task_done(slot_, weight_, weight_ != 0 ? now_ns() - t0_ : 0, out);
+  }
+
+ private:
+  StageStats& stats_;
+  StageStats::Slot* slot_;
+  std::uint64_t weight_;
+  std::int64_t t0_;
 };
 
 }  // namespace sluice::detail
