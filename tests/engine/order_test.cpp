@@ -32,7 +32,10 @@ TEST(Order, UnorderedStagesReallyReorder) {
   // The control for the test above: without ordering, completion order shows through.
   std::vector<int> out;
   sluice::from("n", std::views::iota(0, 2000))
-      .map("slow-evens", [](int x) { return sluice::test::spin(x % 2 == 0 ? 100000 : 0) ? x : x; },
+      .map("slow-evens",
+           [](int x) {
+             return x + static_cast<int>(sluice::test::spin(x % 2 == 0 ? 100000 : 0) == 1);
+           },
            {.concurrency = 4})
       .sink("collect", [&](int x) { out.push_back(x); })
       .run({.threads = 4, .max_in_flight = 64});

@@ -1,0 +1,130 @@
+// HttpClient: asynchronous HTTP on one I/O thread (libcurl's multi interface driven by
+// curl_multi_socket_action on epoll), so thousands of requests can be in flight at
+// the cost of one thread.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sluice/http_retry.hpp"
+#include "sluice/http_types.hpp"
+
+namespace sluice {
+
+/// How a client behaves. The defaults are safe for fetching from untrusted URLs:
+/// http/https only (redirects too, at most 10), finite timeouts, a response size cap,
+/// TLS verification on.
+///
+///   sluice::HttpClientOptions opts;
+///   opts.timeout = std::chrono::seconds(5);
+///   opts.max_host_connections = 64;
+///   auto client = std::make_shared<sluice::HttpClient>(opts);
+struct HttpClientOptions {
+  /// Total time one attempt may take, when the request does not say.
+  std::chrono::milliseconds timeout{30'000};
+  /// Time one attempt may take to connect, when the request does not say.
+  std::chrono::milliseconds connect_timeout{10'000};
+  /// Bodies longer than this end the transfer with HttpError::too_large.
+  std::size_t max_response_bytes = 64u << 20;
+  /// Redirects followed per request (http and https targets only).
+  long max_redirects = 10;
+  /// Connections open at once to one host; 0 = no cap. Transfers past it queue.
+  long max_host_connections = 0;
+  /// Connections open at once in all; 0 = no cap. Transfers past it queue.
+  long max_total_connections = 0;
+  /// Idle connections kept for reuse; 0 = automatic: max_total_connections when set,
+  /// else 10,000. (libcurl's own default, 4 per transfer running at that moment, closes
+  /// idle connections whenever the load dips, and the next burst reconnects.)
+  long connection_cache_size = 0;
+  /// Multiplex requests over one HTTP/2 connection when the server offers it.
+  bool http2_multiplex = true;
+  /// Verify the server's TLS certificate and host name. Turn off only for tests.
+  bool verify_tls = true;
+  /// The retry policy of requests that carry none.
+  HttpRetryPolicy retry{};
+  /// Sent as User-Agent unless a request sets its own.
+  std::string user_agent = "sluice-http/0.1";
+};
+
+/// Counts since the client was made; readable from any thread at any time.
+///
+///   auto c = client.counters();
+///   std::cout << c.completed << "/" << c.submitted << ", timeouts "
+///             << c.errors(sluice::HttpError::timeout) << "\n";
+struct HttpCounters {
+  std::uint64_t submitted = 0;  ///< submit() calls
+  std::uint64_t completed = 0;  ///< callbacks invoked
+  std::uint64_t in_flight = 0;  ///< submitted but not completed (queued, running, waiting to retry)
+  std::uint64_t attempts = 0;   ///< transfers started, retries included
+  std::uint64_t retries = 0;    ///< attempts after the first
+  /// Completed requests by outcome; index [none] counts the ones that got a response.
+  std::array<std::uint64_t, kHttpErrorKinds> by_error{};
+
+  std::uint64_t errors(HttpError kind) const noexcept {
+    return by_error[static_cast<std::size_t>(kind)];
+  }
+};
+
+namespace http_detail {
+class Engine;
+}
+
+/// An asynchronous HTTP client: one libcurl multi handle on one I/O thread of its own.
+/// No other thread touches a curl handle; requests reach the thread through a queue.
+///
+/// Every submitted request completes exactly once: its callback runs on the I/O thread
+/// with a response (any status) or an error kind. Keep callbacks short — they hold up
+/// every other transfer — and hand heavy work elsewhere.
+///
+///   sluice::HttpClient client;
+///   client.submit({.url = "http://127.0.0.1:8080/status?code=200"},
+///                 [](sluice::HttpResponse r) { std::cout << r.status << "\n"; });
+///   sluice::HttpResponse r = client.fetch({.url = "http://127.0.0.1:8080/"});  // blocking
+///
+/// Thread-safe: submit, fetch, cancel_all and counters may be called from any thread,
+/// callbacks included (fetch excepted: it would wait on its own thread).
+class HttpClient {
+ public:
+  using Callback = std::function<void(HttpResponse)>;
+
+  explicit HttpClient(HttpClientOptions options = {});
+  /// cancel_all(), then stops and joins the I/O thread.
+  ~HttpClient();
+
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  /// Starts a request; `on_done` runs exactly once on the I/O thread. A URL whose
+  /// scheme is not http or https completes at once with HttpError::scheme_refused,
+  /// without touching the network. (A submit racing with the destructor completes at
+  /// once with HttpError::cancelled, on the calling thread.)
+  void submit(HttpRequest request, Callback on_done);
+
+  /// Makes a request and waits for its outcome (for sequential or thread-pool use).
+  /// Throws std::logic_error when called on the I/O thread (from a callback).
+  HttpResponse fetch(HttpRequest request);
+
+  /// Ends every request submitted so far — running, queued, or waiting to retry —
+  /// each with HttpError::cancelled. Returns once their callbacks have run (when
+  /// called from a callback, it returns at once and the cancel follows right after).
+  /// Requests submitted afterwards run normally.
+  void cancel_all();
+
+  /// A snapshot of the counters.
+  HttpCounters counters() const noexcept;
+
+  const HttpClientOptions& options() const noexcept { return options_; }
+
+ private:
+  HttpClientOptions options_;
+  // Shared with the I/O thread, so that a client destroyed from one of its own
+  // callbacks leaves the thread a live engine to finish the cancel on.
+  std::shared_ptr<http_detail::Engine> engine_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,57 @@
+#include "sluice/http_client.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+
+#include "client_engine.hpp"
+
+namespace sluice {
+
+HttpClient::HttpClient(HttpClientOptions options)
+    : options_(options), engine_(std::make_shared<http_detail::Engine>(std::move(options))) {
+  engine_->start();
+}
+
+HttpClient::~HttpClient() {
+  engine_->shutdown();
+}
+
+void HttpClient::submit(HttpRequest request, Callback on_done) {
+  engine_->submit(std::move(request), std::move(on_done));
+}
+
+HttpResponse HttpClient::fetch(HttpRequest request) {
+  if (engine_->on_io_thread()) {
+    throw std::logic_error(
+        "sluice::HttpClient::fetch called from the client's own callback: it would wait "
+        "on the thread that has to answer it; use submit there");
+  }
+  struct Waiter {
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::optional<HttpResponse> response;
+  };
+  auto waiter = std::make_shared<Waiter>();
+  submit(std::move(request), [waiter](HttpResponse response) {
+    {
+      std::lock_guard lock(waiter->mutex);
+      waiter->response = std::move(response);
+    }
+    waiter->ready.notify_one();
+  });
+  std::unique_lock lock(waiter->mutex);
+  waiter->ready.wait(lock, [&] { return waiter->response.has_value(); });
+  return std::move(*waiter->response);
+}
+
+void HttpClient::cancel_all() {
+  engine_->cancel_all();
+}
+
+HttpCounters HttpClient::counters() const noexcept {
+  return engine_->counters();
+}
+
+}  // namespace sluice

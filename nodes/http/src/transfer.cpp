@@ -1,0 +1,232 @@
+#include "transfer.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <string_view>
+
+#include "error_kind.hpp"
+
+namespace sluice::http_detail {
+
+namespace {
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto& t = *static_cast<Transfer*>(user);
+  const size_t length = size * count;
+  const size_t room = t.max_body - std::min(t.max_body, t.body.size());
+  if (length > room) {
+    // Keep what fits and abort: returning less than `length` ends the transfer with
+    // CURLE_WRITE_ERROR, which the too_large flag turns into HttpError::too_large.
+    t.body.append(data, room);
+    t.too_large = true;
+    return 0;
+  }
+  t.body.append(data, length);
+  return length;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto& t = *static_cast<Transfer*>(user);
+  const size_t length = size * count;
+  const std::string_view line(data, length);
+  try {
+    if (line.starts_with("HTTP/")) {
+      // A new response begins (a redirect hop or a 100 Continue): only the final
+      // response's headers are reported.
+      t.headers.clear();
+    } else if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+      if (!t.headers.empty()) {  // obsolete line folding: continues the previous value
+        t.headers.back().second.append(" ").append(trim(line));
+      }
+    } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
+      t.headers.emplace_back(std::string(trim(line.substr(0, colon))),
+                             std::string(trim(line.substr(colon + 1))));
+    }
+  } catch (...) {
+    return 0;  // out of memory: abort the transfer rather than throw through C
+  }
+  return length;
+}
+
+long to_curl_ms(std::chrono::milliseconds ms) noexcept {
+  // 0 would mean "no timeout" to libcurl: the smallest finite timeout is 1 ms.
+  const auto count = std::max<std::chrono::milliseconds::rep>(1, ms.count());
+  return static_cast<long>(
+      std::min<std::chrono::milliseconds::rep>(count, std::numeric_limits<long>::max()));
+}
+
+bool has_header(const HttpHeaders& headers, std::string_view name) {
+  return find_header(headers, name).has_value();
+}
+
+std::chrono::microseconds info_time(CURL* easy, CURLINFO info) noexcept {
+  curl_off_t value = 0;
+  if (curl_easy_getinfo(easy, info, &value) != CURLE_OK) return std::chrono::microseconds(0);
+  return std::chrono::microseconds(value);
+}
+
+}  // namespace
+
+void reset_attempt(Transfer& transfer) noexcept {
+  transfer.body.clear();
+  transfer.headers.clear();
+  transfer.too_large = false;
+  transfer.error_buffer[0] = '\0';
+}
+
+CURLcode configure_easy(CURL* easy, Transfer& t, const HttpClientOptions& options) {
+  const HttpRequest& req = t.request;
+  CURLcode rc = CURLE_OK;
+  const auto set = [&](CURLoption option, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
+  };
+
+  set(CURLOPT_PRIVATE, static_cast<void*>(&t));
+  set(CURLOPT_ERRORBUFFER, t.error_buffer);
+  set(CURLOPT_URL, req.url.c_str());
+
+  // Safe defaults: http and https only, for the first URL and every redirect.
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_FOLLOWLOCATION, 1L);
+  set(CURLOPT_MAXREDIRS, options.max_redirects);
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_TIMEOUT_MS, to_curl_ms(req.timeout.value_or(options.timeout)));
+  set(CURLOPT_CONNECTTIMEOUT_MS, to_curl_ms(req.connect_timeout.value_or(options.connect_timeout)));
+  set(CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
+  set(CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
+  if (options.http2_multiplex) {
+    // HTTP/2 over TLS when the server offers it (ALPN), HTTP/1.1 otherwise. A libcurl
+    // built without HTTP/2 rejects the option; its default (1.1) is then what we get.
+    if (rc == CURLE_OK) curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, long{CURL_HTTP_VERSION_2TLS});
+  } else {
+    set(CURLOPT_HTTP_VERSION, long{CURL_HTTP_VERSION_1_1});
+  }
+
+  // The size cap is enforced in on_body, not with CURLOPT_MAXFILESIZE: that one fails
+  // on a declared Content-Length before any byte arrives, and the contract is that the
+  // body is kept up to the cap whether or not its length was declared.
+  t.max_body = options.max_response_bytes;
+  set(CURLOPT_WRITEFUNCTION, &on_body);
+  set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
+  set(CURLOPT_HEADERFUNCTION, &on_header);
+  set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
+
+  // The method and body. libcurl keeps a custom method across redirects, which is
+  // what a PUT or DELETE wants; POST follows the usual 301/302 -> GET rules.
+  const std::string& method = req.method;
+  if ((method == "GET" || method.empty()) && req.body.empty()) {
+    set(CURLOPT_HTTPGET, 1L);
+  } else if (method == "HEAD") {
+    set(CURLOPT_NOBODY, 1L);
+  } else if (method == "POST") {
+    set(CURLOPT_POST, 1L);
+  } else {
+    set(CURLOPT_CUSTOMREQUEST, method.empty() ? "GET" : method.c_str());
+  }
+  if (!req.body.empty() || method == "POST") {
+    set(CURLOPT_POSTFIELDS, req.body.data());
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+  }
+
+  for (const auto& [name, value] : req.headers) {
+    const std::string line = value.empty() ? name + ";" : name + ": " + value;
+    curl_slist* grown = curl_slist_append(t.header_list, line.c_str());
+    if (grown == nullptr) return CURLE_OUT_OF_MEMORY;
+    t.header_list = grown;
+  }
+  if (!req.body.empty() && !has_header(req.headers, "Expect")) {
+    // No "Expect: 100-continue" round trip (and its 1 s wait on servers that ignore it).
+    curl_slist* grown = curl_slist_append(t.header_list, "Expect:");
+    if (grown == nullptr) return CURLE_OUT_OF_MEMORY;
+    t.header_list = grown;
+  }
+  if (t.header_list != nullptr) set(CURLOPT_HTTPHEADER, t.header_list);
+  if (!has_header(req.headers, "User-Agent")) set(CURLOPT_USERAGENT, options.user_agent.c_str());
+  return rc;
+}
+
+void release_attempt(Transfer& transfer) noexcept {
+  curl_slist_free_all(transfer.header_list);
+  transfer.header_list = nullptr;
+}
+
+bool attempt_connected(CURL* easy) noexcept {
+  // A new connection records its connect time; a reused one gets as far as
+  // "pre-transfer" (about to send). Either way the server was reached.
+  return info_time(easy, CURLINFO_CONNECT_TIME_T).count() > 0 ||
+         info_time(easy, CURLINFO_PRETRANSFER_TIME_T).count() > 0;
+}
+
+std::string describe_request(const HttpRequest& request) {
+  return (request.method.empty() ? std::string("GET") : request.method) + " " + request.url;
+}
+
+HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
+  HttpResponse r;
+  r.url = t.request.url;
+  r.tag = t.request.tag;
+  r.attempts = t.attempts;
+
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  const char* effective = nullptr;
+  curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
+  r.effective_url = effective != nullptr ? effective : t.request.url;
+  r.timings.connect = info_time(easy, CURLINFO_CONNECT_TIME_T);
+  r.timings.first_byte = info_time(easy, CURLINFO_STARTTRANSFER_TIME_T);
+  r.timings.total = info_time(easy, CURLINFO_TOTAL_TIME_T);
+
+  r.error = classify_curl_result(result, t.too_large);
+  if (r.error == HttpError::none) {
+    r.status = static_cast<int>(status);
+    r.headers = std::move(t.headers);
+    r.body = std::move(t.body);
+    return r;
+  }
+
+  const std::string detail = t.error_buffer[0] != '\0' ? std::string(t.error_buffer)
+                                                       : std::string(curl_easy_strerror(result));
+  r.error_message = std::string(describe(r.error)) + ": " + describe_request(t.request);
+  if (r.effective_url != t.request.url) r.error_message += " (at " + r.effective_url + ")";
+  switch (r.error) {
+    case HttpError::too_large:
+      // The status and headers did arrive; the body is kept up to the cap.
+      r.status = static_cast<int>(status);
+      r.headers = std::move(t.headers);
+      r.body = std::move(t.body);
+      r.error_message +=
+          ": the body passed the cap of " + std::to_string(t.max_body) + " bytes and was cut";
+      break;
+    case HttpError::scheme_refused:
+      r.error_message += ": a redirect led to a scheme other than http/https (" + detail + ")";
+      break;
+    default:
+      r.error_message += ": " + detail;
+      break;
+  }
+  return r;
+}
+
+HttpResponse synthetic_response(const Transfer& t, HttpError error, std::string message) {
+  HttpResponse r;
+  r.url = t.request.url;
+  r.effective_url = t.request.url;
+  r.tag = t.request.tag;
+  r.attempts = t.attempts;
+  r.error = error;
+  r.error_message = std::move(message);
+  return r;
+}
+
+}  // namespace sluice::http_detail

@@ -1,0 +1,57 @@
+// One request's life inside the client, and its conversion to and from libcurl: the
+// easy-handle options an attempt runs with, and the response read back from it.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "sluice/http_client.hpp"
+#include "sluice/http_types.hpp"
+
+namespace sluice::http_detail {
+
+/// A request from submit() to its callback, across its attempts.
+struct Transfer {
+  HttpRequest request;
+  HttpClient::Callback on_done;
+  HttpRetryPolicy policy;
+  int attempts = 0;
+
+  // The attempt under way (the easy handle belongs to the I/O thread's free list).
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  std::string body;
+  HttpHeaders headers;
+  std::size_t max_body = 0;
+  bool too_large = false;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+/// Clears what the previous attempt collected.
+void reset_attempt(Transfer& transfer) noexcept;
+
+/// Sets every option of one attempt on a fresh (or curl_easy_reset) handle: the
+/// request itself, the safe defaults, and the callbacks that fill `transfer`.
+/// Returns the first option libcurl rejected, or CURLE_OK.
+CURLcode configure_easy(CURL* easy, Transfer& transfer, const HttpClientOptions& options);
+
+/// Frees what configure_easy allocated for the attempt (the header list).
+void release_attempt(Transfer& transfer) noexcept;
+
+/// Whether the attempt reached the server, for telling connect timeouts from others.
+bool attempt_connected(CURL* easy) noexcept;
+
+/// The response of a finished attempt: status, headers and body (moved out of the
+/// transfer), timings, and the error kind and message when there was no response.
+HttpResponse read_response(CURL* easy, Transfer& transfer, CURLcode result);
+
+/// A response that no transfer produced (refused scheme, cancel, bad option).
+HttpResponse synthetic_response(const Transfer& transfer, HttpError error, std::string message);
+
+/// "GET http://host/path" — how messages name a request.
+std::string describe_request(const HttpRequest& request);
+
+}  // namespace sluice::http_detail

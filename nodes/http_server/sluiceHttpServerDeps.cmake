@@ -1,0 +1,14 @@
+# Dependencies of sluice::http_server for find_package(sluice): the static library links
+# libevent through the pkg-config imported target PkgConfig::SLUICE_LIBEVENT.
+include(CMakeFindDependencyMacro)
+find_dependency(Threads)
+find_dependency(PkgConfig)
+if(NOT TARGET PkgConfig::SLUICE_LIBEVENT)
+  pkg_check_modules(SLUICE_LIBEVENT QUIET IMPORTED_TARGET GLOBAL libevent_core)
+endif()
+if(NOT TARGET PkgConfig::SLUICE_LIBEVENT)
+  set(${CMAKE_FIND_PACKAGE_NAME}_FOUND FALSE)
+  set(${CMAKE_FIND_PACKAGE_NAME}_NOT_FOUND_MESSAGE
+      "sluice::http_server needs libevent (pkg-config libevent_core; Debian: libevent-dev)")
+  return()
+endif()

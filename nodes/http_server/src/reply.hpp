@@ -1,0 +1,53 @@
+// Reply: what the server decided to do with one request — the response to send, when,
+// and whether to send it whole, cut it with a reset, or never answer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/http_server.hpp"
+#include "unique_fd.hpp"
+
+namespace sluice::http_server_detail {
+
+struct Reply {
+  enum class Action {
+    respond,  ///< send the response, then keep the connection (or close it, see close)
+    reset,    ///< send the head and reset_after body bytes, then reset the connection
+    hang      ///< send nothing, ever
+  };
+  enum class Body { text, pattern, file };
+
+  HttpEndpoint endpoint = HttpEndpoint::not_found;
+  Action action = Action::respond;
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< besides the framing ones
+  Body body_kind = Body::text;
+  std::string text;               ///< Body::text
+  std::uint64_t body_length = 0;  ///< Body::pattern and Body::file; Content-Length
+  UniqueFd file;                  ///< Body::file, read from offset 0
+  std::uint64_t reset_after = 0;  ///< Action::reset: body bytes sent before the reset
+  std::chrono::microseconds delay{0};
+  bool close = false;          ///< close the connection after this response
+  bool bad_request = false;    ///< counted as a bad request
+  bool flaky_failure = false;  ///< counted as a /flaky failure
+
+  std::uint64_t content_length() const noexcept {
+    return body_kind == Body::text ? text.size() : body_length;
+  }
+};
+
+/// A response with a short text body (a message, usually with a trailing newline).
+inline Reply text_reply(HttpEndpoint endpoint, int status, std::string text) {
+  Reply reply;
+  reply.endpoint = endpoint;
+  reply.status = status;
+  reply.text = std::move(text);
+  reply.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  return reply;
+}
+
+}  // namespace sluice::http_server_detail

@@ -1,0 +1,185 @@
+// distance_matrix: great-circle distances between every pair of locations (seed 002).
+//
+//   distance_matrix                         the bundled cities, default executor, to stdout
+//   distance_matrix places.csv -o out.csv   your file
+//   distance_matrix --generate 4000 --executor threadpool --output /dev/null
+//   distance_matrix --generate 2000 --compare   every executor, timed, outputs compared
+//
+// main only parses flags, picks the input, and calls the library in src/.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "bundled_cities.hpp"
+#include "compare_executors.hpp"
+#include "csv_reader.hpp"
+#include "executors.hpp"
+#include "generate_locations.hpp"
+#include "pair_writer.hpp"
+#include "progress_meter.hpp"
+#include "row_sink.hpp"
+
+namespace dm = distance_matrix;
+
+namespace {
+
+constexpr std::size_t kBadRowsShown = 20;  // per-row messages beyond this are only counted
+
+const char* plural(std::uint64_t n) {
+  return n == 1 ? "" : "s";
+}
+
+struct Flags {
+  std::string input;  // empty: the bundled cities
+  std::size_t generate = 0;
+  std::uint64_t seed = 1;
+  std::string output = "-";
+  std::string executor = "pipeline";
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  bool strict = false;
+  bool compare = false;
+};
+
+dm::ReadResult load_input(const Flags& flags, CLI::App& app, std::string& source) {
+  if (app.count("--generate") > 0) {
+    source = "generated";
+    return dm::ReadResult{dm::generate_locations(flags.generate, flags.seed), {}};
+  }
+  if (flags.input.empty()) {
+    source = "bundled cities";
+    return dm::read_locations(dm::bundled_cities_csv());
+  }
+  if (flags.input == "-") {
+    source = "stdin";
+    return dm::read_locations(std::cin);
+  }
+  source = flags.input;
+  std::ifstream file(flags.input, std::ios::binary);
+  if (!file) throw std::runtime_error("cannot open input '" + flags.input + "'");
+  return dm::read_locations(file);
+}
+
+// Every bad row gets a line on stderr (up to kBadRowsShown), `file:line: reason`.
+void report_bad_rows(const dm::ReadResult& input, const std::string& source, bool strict) {
+  const std::size_t shown = std::min(input.bad_rows.size(), kBadRowsShown);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const dm::BadRow& bad = input.bad_rows[i];
+    std::fprintf(stderr, "distance_matrix: %s:%zu: %s%s\n", source.c_str(), bad.line,
+                 bad.reason.c_str(), strict ? "" : " (row skipped)");
+  }
+  if (input.bad_rows.size() > shown) {
+    std::fprintf(stderr, "distance_matrix: ... and %zu more bad rows\n",
+                 input.bad_rows.size() - shown);
+  }
+}
+
+int write_matrix(const Flags& flags, const dm::PairWriter& pairs, std::size_t skipped) {
+  const dm::ExecutorKind kind = *dm::parse_executor(flags.executor);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
+  std::FILE* out = stdout;
+  if (flags.output != "-") {
+    file.reset(std::fopen(flags.output.c_str(), "wb"));
+    if (!file) throw std::runtime_error("cannot open output '" + flags.output + "'");
+    out = file.get();
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  dm::ProgressMeter meter(stderr, isatty(fileno(stderr)) != 0, pairs.row_count(),
+                          pairs.total_pairs());
+  {
+    dm::FileRowSink file_sink(out);
+    dm::ProgressRowSink sink(file_sink, meter, pairs.location_count());
+    file_sink.write_text(dm::kCsvHeader);
+    dm::run_executor(kind, pairs, sink, dm::ExecutorOptions{flags.threads});
+    file_sink.flush();
+  }
+  meter.finish();
+  if (file && std::fclose(file.release()) != 0) {
+    throw std::runtime_error("cannot close output '" + flags.output + "'");
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const unsigned threads = kind == dm::ExecutorKind::sequential ? 1 : flags.threads;
+  const double rate = seconds > 0 ? static_cast<double>(pairs.total_pairs()) / seconds : 0.0;
+  std::fprintf(stderr, "distance_matrix: %zu location%s, %llu pair%s, executor %s, %u thread%s: ",
+               pairs.location_count(), plural(pairs.location_count()),
+               static_cast<unsigned long long>(pairs.total_pairs()), plural(pairs.total_pairs()),
+               flags.executor.c_str(), threads, plural(threads));
+  if (rate >= 1e6) {
+    std::fprintf(stderr, "%.3f s, %.2f M pairs/s", seconds, rate / 1e6);
+  } else {
+    std::fprintf(stderr, "%.3f s, %.0f pairs/s", seconds, rate);
+  }
+  if (skipped > 0) std::fprintf(stderr, ", %zu bad row%s skipped", skipped, plural(skipped));
+  std::fputc('\n', stderr);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{
+      "Great-circle (haversine) distances between every pair of locations, written as CSV "
+      "rows origin,destination,distance_km; the seed-002 comparison of executors."};
+  app.add_option("input", flags.input,
+                 "CSV file of name,latitude,longitude rows, no header ('-' reads stdin). "
+                 "Default: the bundled list of world cities");
+  app.add_option("--generate", flags.generate, "Use N random locations instead of a file")
+      ->type_name("N")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1000000000}))  // signed: "-5" must not wrap
+      ->excludes("input");
+  app.add_option("--seed", flags.seed, "Random seed for --generate")->capture_default_str();
+  app.add_option("-o,--output", flags.output, "Output CSV file ('-' is stdout)")
+      ->capture_default_str();
+  std::vector<std::string> names(dm::executor_names().begin(), dm::executor_names().end());
+  app.add_option("-e,--executor", flags.executor,
+                 "sequential: one thread; threads: a new thread per row (in waves of "
+                 "--threads); threadpool: a fixed pool; pipeline: the sluice pipeline; "
+                 "parallel_for: tbb::parallel_for")
+      ->check(CLI::IsMember(names))
+      ->capture_default_str();
+  app.add_option("-t,--threads", flags.threads, "Worker threads")
+      ->check(CLI::Range(1u, 4096u))
+      ->capture_default_str();
+  app.add_flag("--strict", flags.strict, "Fail (exit 1) on a bad input row instead of skipping it");
+  app.add_flag("--compare", flags.compare,
+               "Run every executor on the input, print a timing table, check outputs match "
+               "(no CSV is written)")
+      ->excludes("--output");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    std::string source;
+    const dm::ReadResult input = load_input(flags, app, source);
+    report_bad_rows(input, source, flags.strict);
+    if (flags.strict && !input.bad_rows.empty()) {
+      std::fprintf(stderr, "distance_matrix: %zu bad row%s in %s; failing (--strict)\n",
+                   input.bad_rows.size(), plural(input.bad_rows.size()), source.c_str());
+      return 1;
+    }
+    const dm::PairWriter pairs(input.locations);
+    if (flags.compare) {
+      const auto timings = dm::compare_executors(pairs, dm::ExecutorOptions{flags.threads});
+      return dm::print_comparison(stdout, timings, pairs.total_pairs(), flags.threads) ? 0 : 1;
+    }
+    return write_matrix(flags, pairs, input.bad_rows.size());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "distance_matrix: error: %s\n", e.what());
+    return 1;
+  }
+}

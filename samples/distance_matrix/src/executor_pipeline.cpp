@@ -1,0 +1,39 @@
+// pipeline: the sluice engine. A source of row indices -> "compute" formats rows on up to
+// --threads workers -> "write" takes them through the engine's reorder buffer and hands them
+// to the sink in row order. At most 2 x --threads rows are alive at once (max_in_flight),
+// which is what bounds memory however large the matrix.
+#include <algorithm>
+#include <cstddef>
+#include <ranges>
+#include <string>
+
+#include <sluice/pipeline.hpp>
+
+#include "executors.hpp"
+
+namespace distance_matrix {
+namespace {
+
+// What travels from the compute stage to the writer: a row and its CSV text.
+struct RowBlock {
+  std::size_t row = 0;
+  std::string text;
+};
+
+}  // namespace
+
+void run_pipeline(const PairWriter& pairs, RowSink& sink, const ExecutorOptions& options) {
+  const std::size_t threads = std::max(1u, options.threads);
+  // A stage failure (a write that fails) stops the run: run() throws sluice::PipelineError,
+  // a std::runtime_error naming the stage and the row.
+  const auto compute = [&pairs](std::size_t row) { return RowBlock{row, pairs.row(row)}; };
+  const auto write = [&sink](RowBlock&& block) { sink.write_row(block.row, block.text); };
+  // Rows are computed in any order; the one reorder buffer that matters sits in front of
+  // the writer.
+  sluice::from("rows", std::views::iota(std::size_t{0}, pairs.row_count()))
+      .map("compute", compute, {.concurrency = threads})
+      .sink("write", write, {.ordered = true})
+      .run({.threads = threads, .max_in_flight = 2 * threads});
+}
+
+}  // namespace distance_matrix

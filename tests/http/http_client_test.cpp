@@ -1,0 +1,202 @@
+// sluice::HttpClient against the in-process LocalHttpServer: what a response carries,
+// methods and bodies, redirects, connection reuse and caps, blocking fetch from many
+// threads.
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "http_test_support.hpp"
+#include "sluice/http.hpp"
+#include "sluice/http_server.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using sluice::HttpError;
+using sluice::HttpRequest;
+using sluice_http_test::Collector;
+using sluice_http_test::encode_query_value;
+
+bool is_pattern(const std::string& body) {
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (body[i] != sluice::pattern_byte(i)) return false;
+  }
+  return true;
+}
+
+TEST(http_client, GetReturnsStatusHeadersBodyTimings) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  const auto r = client.fetch({.url = server.url("/bytes?n=5000"), .tag = 42});
+  ASSERT_TRUE(r.success()) << r.error_message;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.size(), 5000u);
+  EXPECT_TRUE(is_pattern(r.body));
+  EXPECT_EQ(r.header("content-length"), "5000");
+  EXPECT_EQ(r.tag, 42u);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_TRUE(r.error_message.empty());
+  EXPECT_GT(r.timings.total.count(), 0);
+  EXPECT_LE(r.timings.connect, r.timings.first_byte);
+  EXPECT_LE(r.timings.first_byte, r.timings.total);
+}
+
+TEST(http_client, NonSuccessStatusesAreData) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  for (int code : {404, 418, 500, 503}) {
+    const auto r = client.fetch({.url = server.url("/status?code=" + std::to_string(code))});
+    EXPECT_TRUE(r.ok()) << r.error_message;
+    EXPECT_FALSE(r.success());
+    EXPECT_EQ(r.status, code);
+  }
+  EXPECT_EQ(client.counters().errors(HttpError::none), 4u);
+}
+
+TEST(http_client, FirstByteTimingShowsTheServerDelay) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  const auto r = client.fetch({.url = server.url("/delay?us=50000")});
+  ASSERT_TRUE(r.success()) << r.error_message;
+  EXPECT_GE(r.timings.first_byte, 50ms);
+  EXPECT_GE(r.timings.total, r.timings.first_byte);
+}
+
+TEST(http_client, PostSendsBodyAndHeaders) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  const std::string payload(10'000, 'x');
+  const auto plain = client.fetch({.method = "POST", .url = server.url("/echo"), .body = payload});
+  const auto extra = client.fetch({.method = "POST",
+                                   .url = server.url("/echo"),
+                                   .headers = {{"X-Sluice-Test", "yes"}, {"X-Another", "1"}},
+                                   .body = payload});
+  ASSERT_TRUE(plain.success()) << plain.error_message;
+  ASSERT_TRUE(extra.success()) << extra.error_message;
+  EXPECT_EQ(extra.header("X-Request-Body-Bytes"), "10000");
+  EXPECT_NE(extra.body.find("\"method\":\"POST\""), std::string::npos) << extra.body;
+  // /echo reports how many header fields arrived: the two extra ones did.
+  const auto header_count = [](const std::string& body) {
+    const auto at = body.find("\"headers\":");
+    return at == std::string::npos ? -1 : std::stoi(body.substr(at + 10));
+  };
+  EXPECT_EQ(header_count(extra.body), header_count(plain.body) + 2) << extra.body;
+}
+
+TEST(http_client, PutAndDeleteUseTheirMethods) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  for (const char* method : {"PUT", "DELETE", "PATCH"}) {
+    const auto r = client.fetch({.method = method, .url = server.url("/echo"), .body = "abc"});
+    ASSERT_TRUE(r.success()) << r.error_message;
+    EXPECT_NE(r.body.find(std::string("\"") + method + "\""), std::string::npos) << r.body;
+    EXPECT_EQ(r.header("X-Request-Body-Bytes"), "3");
+  }
+}
+
+TEST(http_client, HeadHasNoBody) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  const auto r = client.fetch({.method = "HEAD", .url = server.url("/bytes?n=100")});
+  ASSERT_TRUE(r.success()) << r.error_message;
+  EXPECT_TRUE(r.body.empty());
+}
+
+TEST(http_client, FollowsHttpRedirects) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  const std::string target = server.url("/bytes?n=10");
+  const auto r = client.fetch({.url = server.url("/redirect?to=" + encode_query_value(target))});
+  ASSERT_TRUE(r.success()) << r.error_message;
+  EXPECT_EQ(r.body.size(), 10u);
+  EXPECT_EQ(r.effective_url, target);
+  EXPECT_EQ(r.header("Location"), std::nullopt) << "headers are the final response's";
+}
+
+TEST(http_client, StopsAfterTooManyRedirects) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClientOptions options;
+  options.max_redirects = 2;
+  sluice::HttpClient client(options);
+  // Three hops: a -> b -> c -> /bytes.
+  const std::string last =
+      server.url("/redirect?to=" + encode_query_value(server.url("/bytes?n=1")));
+  const std::string middle = server.url("/redirect?to=" + encode_query_value(last));
+  const auto r = client.fetch({.url = server.url("/redirect?to=" + encode_query_value(middle))});
+  EXPECT_EQ(r.error, HttpError::other) << r.error_message;
+  EXPECT_NE(r.error_message.find("redirect"), std::string::npos) << r.error_message;
+}
+
+TEST(http_client, ReusesConnections) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).success());
+  EXPECT_EQ(server.stats().connections_accepted, 1u);
+}
+
+TEST(http_client, PerHostConnectionCapQueuesTransfers) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClientOptions options;
+  options.max_host_connections = 4;
+  sluice::HttpClient client(options);
+  Collector got;
+  constexpr int kRequests = 40;
+  for (int i = 0; i < kRequests; ++i)
+    client.submit({.url = server.url("/delay?us=10000")}, got.callback());
+  ASSERT_TRUE(got.wait(kRequests));
+  for (const auto& r : got.take()) EXPECT_TRUE(r.success()) << r.error_message;
+  EXPECT_LE(server.stats().connections_accepted, 4u);
+}
+
+TEST(http_client, FetchFromManyThreads) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  std::atomic<int> good{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 8; ++t) {
+    pool.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        if (client.fetch({.url = server.url("/delay?us=1000")}).success()) good.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(good.load(), 200);
+  const auto c = client.counters();
+  EXPECT_EQ(c.submitted, 200u);
+  EXPECT_EQ(c.completed, 200u);
+  EXPECT_EQ(c.in_flight, 0u);
+}
+
+TEST(http_client, CallbacksMaySubmitMore) {
+  // The async pattern a pipeline stage follows: each completion starts the next request
+  // from the I/O thread.
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  Collector got;
+  std::atomic<int> left{30};
+  std::function<void(sluice::HttpResponse)> chain = [&](sluice::HttpResponse r) {
+    const bool more = left.fetch_sub(1) > 1;
+    got.callback()(std::move(r));
+    if (more) client.submit({.url = server.url("/bytes?n=1")}, chain);
+  };
+  client.submit({.url = server.url("/bytes?n=1")}, chain);
+  ASSERT_TRUE(got.wait(30));
+  for (const auto& r : got.take()) EXPECT_TRUE(r.success());
+}
+
+TEST(http_client, UnresolvableHostIsDns) {
+  sluice::HttpClient client;
+  const auto r = client.fetch(
+      {.url = "http://sluice-test-host.invalid/", .timeout = 3s, .connect_timeout = 3s});
+  if (r.error == HttpError::timeout) GTEST_SKIP() << "the resolver did not answer in time";
+  EXPECT_EQ(r.error, HttpError::dns) << r.error_message;
+  EXPECT_NE(r.error_message.find("sluice-test-host.invalid"), std::string::npos);
+}
+
+}  // namespace

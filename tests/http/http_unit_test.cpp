@@ -1,0 +1,379 @@
+// sluice::http without a server: the scheme check, error classification, the retry
+// schedule's maths, header look-up, and the client's behaviour where no HTTP server
+// is involved (refused schemes, a closed port, cancelling requests that hang on a
+// socket nobody answers).
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <latch>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "error_kind.hpp"
+#include "http_test_support.hpp"
+#include "retry_schedule.hpp"
+#include "sluice/http.hpp"
+#include "url_scheme.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using sluice::HttpError;
+using sluice::HttpRetryPolicy;
+namespace hd = sluice::http_detail;
+using sluice_http_test::closed_port;
+using sluice_http_test::Collector;
+using sluice_http_test::SilentListener;
+
+// ---- the scheme check ---------------------------------------------------------------
+
+TEST(http_url_scheme, ParsesSchemes) {
+  EXPECT_EQ(hd::url_scheme("http://a/"), "http");
+  EXPECT_EQ(hd::url_scheme("HTTPS://a/"), "https");
+  EXPECT_EQ(hd::url_scheme("file:///etc/passwd"), "file");
+  EXPECT_EQ(hd::url_scheme("svn+ssh://x"), "svn+ssh");
+  EXPECT_FALSE(hd::url_scheme("/relative/path").has_value());
+  EXPECT_FALSE(hd::url_scheme("://nothing").has_value());
+  EXPECT_FALSE(hd::url_scheme("1http://x").has_value());
+}
+
+TEST(http_url_scheme, AllowsOnlyHttpAndHttps) {
+  EXPECT_FALSE(hd::refuse_scheme("http://127.0.0.1:80/x").has_value());
+  EXPECT_FALSE(hd::refuse_scheme("https://example.org").has_value());
+  EXPECT_FALSE(hd::refuse_scheme("HtTp://example.org").has_value());
+  for (const char* url :
+       {"file:///etc/passwd", "gopher://example.org/", "dict://example.org/", "ftp://example.org/",
+        "ldap://x", "example.org/path", "localhost:8080/x", "http:/one-slash", ""}) {
+    const auto why = hd::refuse_scheme(url);
+    ASSERT_TRUE(why.has_value()) << url;
+    EXPECT_NE(why->find("http"), std::string::npos) << "the message says what is allowed";
+  }
+  EXPECT_NE(hd::refuse_scheme("file:///etc/passwd")->find("'file'"), std::string::npos);
+  EXPECT_NE(hd::refuse_scheme("example.org/x")->find("no scheme"), std::string::npos);
+}
+
+// ---- error classification -----------------------------------------------------------
+
+TEST(http_error_kind, ClassifiesCurlResults) {
+  EXPECT_EQ(hd::classify_curl_result(CURLE_OK, false), HttpError::none);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_COULDNT_CONNECT, false), HttpError::refused);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_COULDNT_RESOLVE_HOST, false), HttpError::dns);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_OPERATION_TIMEDOUT, false), HttpError::timeout);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_RECV_ERROR, false), HttpError::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_PARTIAL_FILE, false), HttpError::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_GOT_NOTHING, false), HttpError::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_SEND_ERROR, false), HttpError::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_FILESIZE_EXCEEDED, false), HttpError::too_large);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, true), HttpError::too_large);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, false), HttpError::other);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_UNSUPPORTED_PROTOCOL, false), HttpError::scheme_refused);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_TOO_MANY_REDIRECTS, false), HttpError::other);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_PEER_FAILED_VERIFICATION, false), HttpError::other);
+}
+
+TEST(http_error_kind, NamesEveryKind) {
+  EXPECT_STREQ(sluice::to_string(HttpError::none), "none");
+  EXPECT_STREQ(sluice::to_string(HttpError::scheme_refused), "scheme_refused");
+  EXPECT_STREQ(sluice::to_string(HttpError::other), "other");
+  EXPECT_EQ(static_cast<std::size_t>(HttpError::other) + 1, sluice::kHttpErrorKinds);
+}
+
+TEST(http_headers, LookUpIgnoresCase) {
+  sluice::HttpResponse r;
+  r.headers = {{"Content-Type", "text/plain"}, {"Retry-After", "3"}, {"retry-after", "9"}};
+  EXPECT_EQ(r.header("content-type"), "text/plain");
+  EXPECT_EQ(r.header("RETRY-AFTER"), "3");  // the first one
+  EXPECT_FALSE(r.header("Content-Length").has_value());
+}
+
+// ---- the retry schedule -------------------------------------------------------------
+
+TEST(http_retry_schedule, BackoffCeilingDoublesUpToTheCap) {
+  HttpRetryPolicy p{.max_attempts = 10, .base_delay = 100ms, .max_delay = 1s};
+  EXPECT_EQ(hd::backoff_ceiling(p, 1), 100ms);
+  EXPECT_EQ(hd::backoff_ceiling(p, 2), 200ms);
+  EXPECT_EQ(hd::backoff_ceiling(p, 3), 400ms);
+  EXPECT_EQ(hd::backoff_ceiling(p, 4), 800ms);
+  EXPECT_EQ(hd::backoff_ceiling(p, 5), 1s);
+  EXPECT_EQ(hd::backoff_ceiling(p, 500), 1s);  // no overflow far out
+}
+
+TEST(http_retry_schedule, FullJitterSpansZeroToTheCeiling) {
+  HttpRetryPolicy p{.max_attempts = 10, .base_delay = 100ms, .max_delay = 1s};
+  EXPECT_EQ(hd::backoff_delay(p, 3, 0.0), 0ms);
+  EXPECT_EQ(hd::backoff_delay(p, 3, 0.5), 200ms);
+  EXPECT_EQ(hd::backoff_delay(p, 3, 1.0), 400ms);
+  EXPECT_EQ(hd::backoff_delay(p, 3, 7.0), 400ms);  // clamped
+}
+
+TEST(http_retry_schedule, ParsesRetryAfter) {
+  EXPECT_EQ(hd::parse_retry_after("3", 0), 3s);
+  EXPECT_EQ(hd::parse_retry_after(" 0 ", 0), 0s);
+  EXPECT_EQ(hd::parse_retry_after("99999999999999999999999", 0), 86'400s * 365);
+  EXPECT_FALSE(hd::parse_retry_after("", 0).has_value());
+  EXPECT_FALSE(hd::parse_retry_after("soon", 0).has_value());
+  EXPECT_FALSE(hd::parse_retry_after("-5", 0).has_value());
+  // An HTTP-date counts from `now`: 784111777 is Sun, 06 Nov 1994 08:49:37 GMT.
+  EXPECT_EQ(hd::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 - 20), 20s);
+  EXPECT_EQ(hd::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 + 20), 0s);
+}
+
+TEST(http_retry_schedule, RetriesConnectFailures429And5xx) {
+  const HttpRetryPolicy p = HttpRetryPolicy::with_attempts(3);
+  const auto retryable = [&](HttpError e, int status, bool connected, const char* method) {
+    return hd::is_retryable({e, status, connected}, method, p);
+  };
+  EXPECT_TRUE(retryable(HttpError::refused, 0, false, "POST"));
+  EXPECT_TRUE(retryable(HttpError::timeout, 0, false, "POST"));  // connect timeout
+  EXPECT_FALSE(retryable(HttpError::timeout, 0, true, "GET"));   // the server was slow
+  EXPECT_TRUE(retryable(HttpError::reset, 0, true, "GET"));
+  EXPECT_FALSE(retryable(HttpError::reset, 0, true, "POST"));  // it may have acted
+  EXPECT_TRUE(retryable(HttpError::none, 503, true, "POST"));
+  EXPECT_TRUE(retryable(HttpError::none, 429, true, "POST"));
+  EXPECT_TRUE(retryable(HttpError::none, 500, true, "get"));
+  EXPECT_FALSE(retryable(HttpError::none, 500, true, "POST"));
+  EXPECT_FALSE(retryable(HttpError::none, 501, true, "GET"));
+  EXPECT_FALSE(retryable(HttpError::none, 404, true, "GET"));
+  EXPECT_FALSE(retryable(HttpError::none, 200, true, "GET"));
+  EXPECT_FALSE(retryable(HttpError::dns, 0, false, "GET"));
+  EXPECT_FALSE(retryable(HttpError::too_large, 200, true, "GET"));
+  EXPECT_FALSE(retryable(HttpError::scheme_refused, 0, false, "GET"));
+  EXPECT_FALSE(retryable(HttpError::cancelled, 0, false, "GET"));
+
+  HttpRetryPolicy unsafe = p;
+  unsafe.retry_unsafe_methods = true;
+  EXPECT_TRUE(hd::is_retryable({HttpError::reset, 0, true}, "POST", unsafe));
+}
+
+TEST(http_retry_schedule, StopsAfterMaxAttempts) {
+  const HttpRetryPolicy p{.max_attempts = 3, .base_delay = 10ms, .max_delay = 1s};
+  hd::RetryBudget budget;
+  hd::RetryInput in;
+  in.result = {HttpError::none, 503, true};
+  in.method = "GET";
+  in.unit = 1.0;
+  in.submitted = 1000;
+  in.attempts_made = 1;
+  auto d = hd::decide_retry(p, in, budget);
+  EXPECT_TRUE(d.retry);
+  EXPECT_EQ(d.delay, 10ms);
+  in.attempts_made = 2;
+  d = hd::decide_retry(p, in, budget);
+  EXPECT_TRUE(d.retry);
+  EXPECT_EQ(d.delay, 20ms);
+  in.attempts_made = 3;
+  EXPECT_FALSE(hd::decide_retry(p, in, budget).retry);
+  EXPECT_EQ(budget.spent(), 2u);
+}
+
+TEST(http_retry_schedule, HonoursRetryAfterWithinTheCap) {
+  const HttpRetryPolicy p{
+      .max_attempts = 3, .base_delay = 10ms, .max_delay = 1s, .max_retry_after = 5s};
+  hd::RetryBudget budget;
+  hd::RetryInput in;
+  in.result = {HttpError::none, 429, true};
+  in.method = "GET";
+  in.submitted = 1000;
+  in.retry_after = "2";
+  auto d = hd::decide_retry(p, in, budget);
+  EXPECT_TRUE(d.retry);
+  EXPECT_EQ(d.delay, 2s);
+  in.retry_after = "60";  // longer than the cap: the 429 goes back to the caller
+  EXPECT_FALSE(hd::decide_retry(p, in, budget).retry);
+  in.retry_after = "garbage";  // unparseable: ordinary backoff
+  in.unit = 0.5;
+  d = hd::decide_retry(p, in, budget);
+  EXPECT_TRUE(d.retry);
+  EXPECT_EQ(d.delay, 5ms);
+}
+
+TEST(http_retry_schedule, BudgetBoundsRetriesClientWide) {
+  const HttpRetryPolicy p{.max_attempts = 5, .budget_ratio = 0.1, .budget_floor = 2};
+  hd::RetryBudget budget;
+  // 100 requests submitted: floor 2 + 10% = 12 retries, no more.
+  int granted = 0;
+  for (int i = 0; i < 50; ++i) granted += budget.try_spend(p, 100) ? 1 : 0;
+  EXPECT_EQ(granted, 12);
+  // More traffic earns more allowance.
+  EXPECT_TRUE(budget.try_spend(p, 200));
+  const HttpRetryPolicy floor_only{.max_attempts = 5, .budget_ratio = 0.0, .budget_floor = 1};
+  hd::RetryBudget small;
+  EXPECT_TRUE(small.try_spend(floor_only, 1'000'000));
+  EXPECT_FALSE(small.try_spend(floor_only, 1'000'000));
+}
+
+// ---- the client, no HTTP server needed ----------------------------------------------
+
+TEST(http_client_no_server, RefusesOtherSchemesAtOnce) {
+  sluice::HttpClient client;
+  Collector got;
+  const std::vector<std::string> urls = {"file:///etc/passwd", "gopher://127.0.0.1/",
+                                         "dict://127.0.0.1/", "127.0.0.1/no-scheme"};
+  for (const auto& url : urls) client.submit({.url = url}, got.callback());
+  ASSERT_TRUE(got.wait(urls.size()));
+  for (const auto& r : got.take()) {
+    EXPECT_EQ(r.error, HttpError::scheme_refused) << r.url;
+    EXPECT_EQ(r.attempts, 0) << "nothing was sent";
+    EXPECT_TRUE(r.body.empty());
+    EXPECT_NE(r.error_message.find(r.url), std::string::npos) << r.error_message;
+  }
+  const auto c = client.counters();
+  EXPECT_EQ(c.errors(HttpError::scheme_refused), urls.size());
+  EXPECT_EQ(c.attempts, 0u);
+  EXPECT_EQ(c.in_flight, 0u);
+}
+
+TEST(http_client_no_server, FetchOfAClosedPortIsRefused) {
+  sluice::HttpClient client;
+  const std::string url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
+  const auto r = client.fetch({.url = url});
+  EXPECT_EQ(r.error, HttpError::refused) << r.error_message;
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_NE(r.error_message.find(url), std::string::npos) << r.error_message;
+}
+
+TEST(http_client_no_server, RefusedConnectionsAreRetriedWithBackoff) {
+  sluice::HttpClient client;
+  const std::string url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
+  sluice::HttpRequest req{.url = url};
+  req.retry = HttpRetryPolicy{.max_attempts = 3, .base_delay = 5ms, .max_delay = 20ms};
+  const auto r = client.fetch(req);
+  EXPECT_EQ(r.error, HttpError::refused);
+  EXPECT_EQ(r.attempts, 3);
+  EXPECT_EQ(client.counters().attempts, 3u);
+  EXPECT_EQ(client.counters().retries, 2u);
+}
+
+TEST(http_client_no_server, TimesOutOnASilentServer) {
+  SilentListener silent;
+  sluice::HttpClient client;
+  sluice::HttpRequest req{.url = silent.url("/x")};
+  req.timeout = 100ms;
+  req.retry = HttpRetryPolicy::with_attempts(3);  // a response timeout is not retried
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = client.fetch(req);
+  EXPECT_EQ(r.error, HttpError::timeout) << r.error_message;
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST(http_client_no_server, CancelAllEndsHangingQueuedAndRetryingRequests) {
+  SilentListener silent;
+  Collector got;
+  std::size_t submitted = 0;
+  {
+    sluice::HttpClient client;
+    for (int i = 0; i < 200; ++i, ++submitted) client.submit({.url = silent.url()}, got.callback());
+    // Waiting to retry, on a long backoff.
+    const std::string refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
+    for (int i = 0; i < 10; ++i, ++submitted) {
+      sluice::HttpRequest req{.url = refused};
+      req.retry = HttpRetryPolicy{.max_attempts = 5, .base_delay = 60s, .max_delay = 60s};
+      client.submit(req, got.callback());
+    }
+    // Wait until all 200 connects are under way and the 10 have failed once.
+    ASSERT_TRUE(
+        sluice_http_test::eventually([&] { return client.counters().attempts >= submitted; }));
+    const auto start = std::chrono::steady_clock::now();
+    client.cancel_all();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+    // cancel_all returns after the callbacks ran.
+    const auto responses = got.take();
+    EXPECT_EQ(responses.size(), submitted);
+    for (const auto& r : responses) EXPECT_EQ(r.error, HttpError::cancelled);
+    EXPECT_EQ(client.counters().errors(HttpError::cancelled), submitted);
+    EXPECT_EQ(client.counters().in_flight, 0u);
+  }
+}
+
+TEST(http_client_no_server, DestructorCancelsWhatIsLeft) {
+  SilentListener silent;
+  std::atomic<int> cancelled{0};
+  {
+    sluice::HttpClient client;
+    for (int i = 0; i < 50; ++i) {
+      client.submit({.url = silent.url()}, [&](sluice::HttpResponse r) {
+        if (r.error == HttpError::cancelled) cancelled.fetch_add(1);
+      });
+    }
+  }
+  EXPECT_EQ(cancelled.load(), 50);
+}
+
+TEST(http_client_no_server, FetchFromACallbackIsALogicError) {
+  sluice::HttpClient client;
+  std::latch done(1);
+  bool threw = false;
+  client.submit({.url = "file:///x"}, [&](sluice::HttpResponse) {
+    try {
+      client.fetch({.url = "file:///y"});
+    } catch (const std::logic_error&) {
+      threw = true;
+    }
+    done.count_down();
+  });
+  done.wait();
+  EXPECT_TRUE(threw);
+}
+
+TEST(http_client_no_server, ClientDestroyedFromItsOwnCallback) {
+  SilentListener silent;
+  auto client = std::make_shared<sluice::HttpClient>();
+  std::latch all_done(11);
+  for (int i = 0; i < 10; ++i) {
+    client->submit({.url = silent.url()}, [&](sluice::HttpResponse r) {
+      EXPECT_EQ(r.error, HttpError::cancelled);
+      all_done.count_down();
+    });
+  }
+  // The last reference goes away on the I/O thread itself.
+  auto* raw = client.get();
+  raw->submit({.url = "file:///x"},
+              [&all_done, keep = std::move(client)](sluice::HttpResponse) mutable {
+                keep.reset();
+                all_done.count_down();
+              });
+  all_done.wait();
+}
+
+TEST(http_fetch_stage, CompletesThroughACompletion) {
+  auto client = std::make_shared<sluice::HttpClient>();
+  auto stage = sluice::http::fetch_stage(client);
+  std::latch done(1);
+  sluice::Outcome<sluice::http::Response> outcome;
+  stage(sluice::http::Request{.url = "dict://127.0.0.1/", .tag = 7},
+        sluice::make_completion<sluice::http::Response>([&](auto o) {
+          outcome = std::move(o);
+          done.count_down();
+        }));
+  done.wait();
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome.value->error, HttpError::scheme_refused);
+  EXPECT_EQ(outcome.value->tag, 7u);
+}
+
+TEST(http_fetch_stage, FailOnErrorTurnsErrorsIntoFailures) {
+  auto client = std::make_shared<sluice::HttpClient>();
+  auto stage = sluice::http::fetch_stage(client, {.fail_on_error = true});
+  std::latch done(1);
+  sluice::Outcome<sluice::http::Response> outcome;
+  stage(sluice::http::Request{.url = "file:///etc/passwd"},
+        sluice::make_completion<sluice::http::Response>([&](auto o) {
+          outcome = std::move(o);
+          done.count_down();
+        }));
+  done.wait();
+  ASSERT_FALSE(outcome.ok());
+  try {
+    std::rethrow_exception(outcome.error);
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("file:///etc/passwd"), std::string::npos);
+  }
+}
+
+}  // namespace
