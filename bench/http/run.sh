@@ -7,7 +7,8 @@
 # 1. builds bench_http and sluice-http-server (Release, preset "release": build-release/)
 # 2. runs bench_http -> bench/results/http.json
 # 3. starts sluice-http-server on a free port, runs wrk -t2 -c64 -d5s on /bytes?n=100,
-#    then bench_http's async/inflight:64/delay:0 case -> bench/results/http_c64.json
+#    then bench_http's async/inflight:64/delay:0 case; their scratch output (wrk text,
+#    server log, the 64-connection JSON) goes to bench/results/tmp/ (git-ignored)
 # 4. prints a table and "async / wrk at 64 connections, zero delay = X"
 #
 # Environment: JOBS (build parallelism, default 1), WRK_DURATION (default 5s).
@@ -18,7 +19,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     -h | --help)
-      sed -n '2,13p' "$0"
+      sed -n '2,14p' "$0"
       exit 0
       ;;
     *)
@@ -32,7 +33,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 build=build-release
 results=bench/results
-mkdir -p "$results"
+scratch="$results/tmp"
+mkdir -p "$results" "$scratch"
 
 command -v wrk > /dev/null || {
   echo "run.sh: wrk not found on PATH" >&2
@@ -58,7 +60,7 @@ echo "== bench_http (filter: $filter)"
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 echo "== sluice-http-server on port $port"
-"$server_bin" --port "$port" > "$results/http_server.log" 2>&1 &
+"$server_bin" --port "$port" > "$scratch/http_server.log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2> /dev/null || true; wait "$server_pid" 2> /dev/null || true' EXIT
 for _ in $(seq 100); do
@@ -67,16 +69,16 @@ for _ in $(seq 100); do
 done
 
 echo "== wrk -t2 -c64 -d${WRK_DURATION:-5s}"
-wrk -t2 -c64 -d"${WRK_DURATION:-5s}" "http://127.0.0.1:$port/bytes?n=100" | tee "$results/http_wrk.txt"
+wrk -t2 -c64 -d"${WRK_DURATION:-5s}" "http://127.0.0.1:$port/bytes?n=100" | tee "$scratch/http_wrk.txt"
 kill "$server_pid" 2> /dev/null || true
 wait "$server_pid" 2> /dev/null || true
 trap - EXIT
 
 echo "== bench_http async/inflight:64/delay:0"
 "$bench" --benchmark_filter='^async/inflight:64/delay:0/' --benchmark_format=json \
-  --benchmark_out="$results/http_c64.json" --benchmark_out_format=json > /dev/null
+  --benchmark_out="$scratch/http_c64.json" --benchmark_out_format=json > /dev/null
 
-python3 - "$results/http.json" "$results/http_c64.json" "$results/http_wrk.txt" << 'EOF'
+python3 - "$results/http.json" "$scratch/http_c64.json" "$scratch/http_wrk.txt" << 'EOF'
 import json
 import re
 import sys

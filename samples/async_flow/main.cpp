@@ -27,15 +27,17 @@ namespace {
 // A work item that counts how many of its kind are alive, so the sample can show how
 // much data each strategy holds at once.
 struct Payload {
-  static inline std::atomic<long> alive{0};
+  static inline std::atomic<long> alive{0};  // payloads that own their bytes
   static inline std::atomic<long> peak{0};
   std::vector<char> bytes;
   explicit Payload(std::size_t n) : bytes(n, 'x') { grow(); }
   Payload(const Payload& o) : bytes(o.bytes) { grow(); }
-  Payload(Payload&& o) noexcept : bytes(std::move(o.bytes)) { grow(); }
-  Payload& operator=(const Payload&) = default;
-  Payload& operator=(Payload&&) noexcept = default;
-  ~Payload() { alive.fetch_sub(1); }
+  Payload(Payload&& o) noexcept : bytes(std::move(o.bytes)) {}  // ownership moves along
+  Payload& operator=(const Payload&) = delete;
+  Payload& operator=(Payload&&) = delete;
+  ~Payload() {
+    if (!bytes.empty()) alive.fetch_sub(1);
+  }
   static void grow() {
     long now = alive.fetch_add(1) + 1;
     long seen = peak.load();
