@@ -66,23 +66,7 @@ TEST(BackPressure, FilteredItemsHoldTheirSlotUntilTheyEnd) {
 
 TEST(BackPressure, AsyncStageNeverHasMoreThanItsCapInFlight) {
   std::atomic<int> out{0}, peak{0};
-  std::mutex m;
-  std::vector<sluice::Completion<int>> pending;
-  std::atomic<bool> stop{false};
-  std::thread completer([&] {
-    while (!stop.load()) {
-      std::vector<sluice::Completion<int>> take;
-      {
-        std::lock_guard lock(m);
-        take.swap(pending);
-      }
-      for (auto& c : take) {
-        out.fetch_sub(1);
-        c.succeed(1);
-      }
-      std::this_thread::yield();
-    }
-  });
+  sluice::test::CompleterThread<int> completer(1, [&] { out.fetch_sub(1); });
   auto r = sluice::from("n", std::views::iota(0, 20'000))
                .async_map<int>("op",
                                [&](int, sluice::Completion<int> done) {
@@ -90,14 +74,11 @@ TEST(BackPressure, AsyncStageNeverHasMoreThanItsCapInFlight) {
                                  int seen = peak.load();
                                  while (now > seen && !peak.compare_exchange_weak(seen, now)) {
                                  }
-                                 std::lock_guard lock(m);
-                                 pending.push_back(std::move(done));
+                                 completer.add(std::move(done));
                                },
                                {.max_in_flight = 10})
                .sink("drop", [](int) {})
                .run({.threads = 2, .max_in_flight = 256});
-  stop = true;
-  completer.join();
   EXPECT_EQ(r.delivered, 20'000u);
   EXPECT_LE(peak.load(), 10);
   EXPECT_GE(peak.load(), 2);

@@ -17,33 +17,15 @@ using namespace std::chrono_literals;
 // the async stage's limiter admits one operation at a time; every other item must
 // wait in front of it, not vanish.
 TEST(Pitfall, ALimiterRejectingItemsDropsNothing) {
-  std::thread completer;
-  std::mutex m;
-  std::vector<sluice::Completion<int>> pending;
-  std::atomic<bool> stop{false};
-  completer = std::thread([&] {
-    while (!stop) {
-      std::vector<sluice::Completion<int>> take;
-      {
-        std::lock_guard lock(m);
-        take.swap(pending);
-      }
-      for (auto& c : take) c.succeed(1);
-      std::this_thread::yield();
-    }
-  });
-  auto r = sluice::from("n", std::views::iota(0, 5000))
-               .map("spread", [](int x) { return x; }, {.concurrency = sluice::unlimited})
-               .async_map<int>("one",
-                               [&](int, sluice::Completion<int> done) {
-                                 std::lock_guard lock(m);
-                                 pending.push_back(std::move(done));
-                               },
-                               {.max_in_flight = 1})
-               .sink("s", [](int) {})
-               .run({.threads = 4, .max_in_flight = 512});
-  stop = true;
-  completer.join();
+  sluice::test::CompleterThread<int> completer(1);
+  auto r =
+      sluice::from("n", std::views::iota(0, 5000))
+          .map("spread", [](int x) { return x; }, {.concurrency = sluice::unlimited})
+          .async_map<int>(
+              "one", [&](int, sluice::Completion<int> done) { completer.add(std::move(done)); },
+              {.max_in_flight = 1})
+          .sink("s", [](int) {})
+          .run({.threads = 4, .max_in_flight = 512});
   EXPECT_EQ(r.delivered, 5000u);
   EXPECT_EQ(r.cancelled, 0u);
 }
@@ -72,28 +54,14 @@ TEST(Pitfall, SlotsComeBackFromEveryPathWithOneInFlight) {
 // "wait_for_all() returns early without reserve_wait()": operations completed later,
 // from a thread the graph does not know, must still be waited for.
 TEST(Pitfall, RunWaitsForOperationsCompletedOutsideTheGraph) {
-  std::mutex m;
-  std::vector<sluice::Completion<int>> pending;
-  std::atomic<bool> stop{false};
-  std::thread late([&] {
-    while (!stop) {
-      std::this_thread::sleep_for(1ms);  // the completer's own pace, not a synchronisation
-      std::lock_guard lock(m);
-      for (auto& c : pending) c.succeed(7);
-      pending.clear();
-    }
-  });
+  // Completions come late and in bursts: the completer works at its own pace.
+  sluice::test::CompleterThread<int> late(7, {}, 1ms);
   auto r = sluice::from("n", std::views::iota(0, 200))
-               .async_map<int>("late",
-                               [&](int, sluice::Completion<int> done) {
-                                 std::lock_guard lock(m);
-                                 pending.push_back(std::move(done));
-                               },
-                               {.max_in_flight = 64})
+               .async_map<int>(
+                   "late", [&](int, sluice::Completion<int> done) { late.add(std::move(done)); },
+                   {.max_in_flight = 64})
                .sink("s", [](int) {})
                .run({.threads = 2});
-  stop = true;
-  late.join();
   EXPECT_EQ(r.delivered, 200u);
 }
 

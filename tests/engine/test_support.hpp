@@ -5,8 +5,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
+
+#include <sluice/completion.hpp>
 
 namespace sluice::test {
 
@@ -85,5 +89,61 @@ inline std::uint64_t spin(int n) {
   asm volatile("" : "+r"(x));  // callers often ignore the result: keep the work
   return x;
 }
+
+/// Completes the operations handed to it with `value`, from a thread of its own (a
+/// stand-in for an I/O thread). `before_each` runs just before each completion;
+/// `pace` spaces the batches it completes (completions then arrive late, in bursts).
+template <class T>
+class CompleterThread {
+ public:
+  explicit CompleterThread(T value, std::function<void()> before_each = {},
+                           std::chrono::microseconds pace = std::chrono::microseconds(0))
+      : value_(value),
+        before_each_(std::move(before_each)),
+        pace_(pace),
+        thread_([this] { loop(); }) {}
+  ~CompleterThread() {
+    {
+      std::lock_guard lock(m_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void add(sluice::Completion<T> c) {
+    {
+      std::lock_guard lock(m_);
+      pending_.push_back(std::move(c));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(m_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || !pending_.empty(); });
+      if (pending_.empty()) return;
+      std::deque<sluice::Completion<T>> take;
+      take.swap(pending_);
+      lock.unlock();
+      if (pace_.count() > 0) std::this_thread::sleep_for(pace_);
+      for (auto& c : take) {
+        if (before_each_) before_each_();
+        c.succeed(value_);
+      }
+      lock.lock();
+    }
+  }
+
+  T value_;
+  std::function<void()> before_each_;
+  std::chrono::microseconds pace_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<sluice::Completion<T>> pending_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 }  // namespace sluice::test
