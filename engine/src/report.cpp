@@ -55,18 +55,17 @@ std::string Report::table() const {
   for (const auto& s : stages) {
     std::string conc = s.concurrency == 0 ? "unlim" : std::to_string(s.concurrency);
     if (s.ordered) conc += ",ord";
-    std::string cells[] = {
-        s.kind,
-        conc,
-        std::to_string(s.in),
-        std::to_string(s.out),
-        std::to_string(s.filtered),
-        std::to_string(s.failed),
-        std::to_string(s.kind == "async_map" || s.kind == "pace" ? s.in_flight : s.waiting),
-        duration_text(s.task.mean_us),
-        duration_text(s.task.p50_us),
-        duration_text(s.task.p99_us),
-        fmt("%.0f%%", s.busy_fraction * 100)};
+    std::string cells[] = {s.kind,
+                           conc,
+                           std::to_string(s.in),
+                           std::to_string(s.out),
+                           std::to_string(s.filtered),
+                           std::to_string(s.failed),
+                           std::to_string(s.async ? s.in_flight : s.waiting),
+                           duration_text(s.task.mean_us),
+                           duration_text(s.task.p50_us),
+                           duration_text(s.task.p99_us),
+                           fmt("%.0f%%", s.busy_fraction * 100)};
     os << pad(s.name, name_w, false);
     for (std::size_t i = 0; i < std::size(cols); ++i) os << ' ' << pad(cells[i], widths[i]);
     os << "\n";

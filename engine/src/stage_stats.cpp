@@ -79,7 +79,7 @@ std::size_t StageStats::usable_concurrency() const noexcept {
   // The cap, but no more threads than the arena has; an async stage's cap is its
   // in-flight limit, which threads do not bound.
   std::size_t usable = concurrency_ == unlimited ? run_.threads() : concurrency_;
-  if (kind_ != "async_map") usable = std::min(usable, run_.threads());
+  if (!async_) usable = std::min(usable, run_.threads());
   return std::max<std::size_t>(usable, 1);
 }
 
@@ -101,6 +101,7 @@ StageReport StageStats::snapshot(HistogramCounts* task_counts, std::uint64_t* bu
   r.kind = kind_;
   r.concurrency = concurrency_ == unlimited ? 0 : concurrency_;
   r.ordered = ordered_;
+  r.async = async_;
   r.in = in();
   r.out = out();
   r.filtered = filtered();

@@ -29,6 +29,7 @@ struct StageReport {
   std::string kind;             // "source", "map", "filter", "async_map", "batch", "sink", ...
   std::size_t concurrency = 0;  // 0: unlimited
   bool ordered = false;
+  bool async = false;  // operations started by the stage complete elsewhere
   std::uint64_t in = 0;
   std::uint64_t out = 0;
   std::uint64_t filtered = 0;

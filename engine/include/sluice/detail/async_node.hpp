@@ -135,6 +135,7 @@ class AsyncRuntime : public OutputNode<Out> {
         // ignores register_successor (it only asserts in debug builds of oneTBB).
         reorder_(ctx.graph, tbb::flow::output_port<0>(node_), opts.ordered),
         port_(std::make_shared<Port>(node_.gateway(), ctx.run, stats_)) {
+    stats_.mark_async();
     tbb::flow::make_edge(upstream, buffer_);
     tbb::flow::make_edge(buffer_, limiter_);
     tbb::flow::make_edge(limiter_, node_);

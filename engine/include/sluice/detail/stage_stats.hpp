@@ -62,6 +62,8 @@ class StageStats {
   StageReport snapshot(HistogramCounts* task_counts = nullptr,
                        std::uint64_t* busy_ns = nullptr) const;
   std::size_t usable_concurrency() const noexcept;
+  /// An async stage: its cap counts operations in flight, not threads.
+  void mark_async() noexcept { async_ = true; }
 
   struct alignas(64) Slot {
     std::atomic<std::uint64_t> tasks{0};
@@ -77,6 +79,7 @@ class StageStats {
   std::string kind_;
   std::size_t concurrency_;
   bool ordered_;
+  bool async_ = false;
   std::optional<ErrorPolicy> policy_;
   std::vector<std::unique_ptr<Slot>> slots_;  // one per thread that ran a body
   Slot shared_;
