@@ -12,6 +12,7 @@ packages=(
   libevent-dev
   libturbojpeg0-dev
   libcli11-dev
+  nlohmann-json3-dev
   wrk
   python3-matplotlib
 )

@@ -2,6 +2,7 @@
 // dropped items leave placeholders, so no gap stalls the reorder buffers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <ranges>
 #include <vector>
@@ -85,18 +86,29 @@ TEST(Order, OrderedFlatMapAndBatchKeepSequence) {
 }
 
 TEST(Order, OrderedAsyncMapRestoresOrderOfOutOfOrderCompletions) {
-  // Completions are released in reverse groups of 16 from another thread.
+  // Completions are released in reverse groups of 16 from another thread. A group is
+  // also released early when it holds the oldest unfinished item: otherwise the reorder
+  // buffer could fill the pipeline's in-flight budget waiting for an item that sits in a
+  // group of fewer than 16, and nothing more would ever arrive.
   std::mutex m;
   std::vector<std::pair<int, sluice::Completion<int>>> held;
   std::atomic<bool> stop{false};
   std::thread completer([&] {
+    std::vector<bool> finished(1600, false);
+    int oldest = 0;  // smallest item not yet completed
     while (!stop.load()) {
       std::vector<std::pair<int, sluice::Completion<int>>> take;
       {
         std::lock_guard lock(m);
-        if (held.size() >= 16 || (!held.empty() && stop.load())) take.swap(held);
+        const bool has_oldest =
+            std::ranges::any_of(held, [&](auto& h) { return h.first == oldest; });
+        if (held.size() >= 16 || has_oldest) take.swap(held);
       }
-      for (auto it = take.rbegin(); it != take.rend(); ++it) it->second.succeed(it->first * 10);
+      for (auto it = take.rbegin(); it != take.rend(); ++it) {
+        finished[static_cast<std::size_t>(it->first)] = true;
+        it->second.succeed(it->first * 10);
+      }
+      while (oldest < 1600 && finished[static_cast<std::size_t>(oldest)]) ++oldest;
       std::this_thread::yield();
     }
   });

@@ -2,8 +2,12 @@
 // the engine's behaviour where the pitfall would show.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <optional>
 #include <ranges>
+#include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include <sluice/pipeline.hpp>
 
@@ -133,6 +137,61 @@ TEST(Pitfall, RateLimitedSourceDoesNotHoldAWorker) {
   // 20 items at 200/s span 19 periods of 5 ms (less what scheduling jitter takes off
   // the ends).
   EXPECT_GE(at.back() - at.front(), 19 * 5000 * 8 / 10);
+}
+
+// A rate-limited generator stands for messages arriving at that rate: it must be called
+// at the rate, not up to max_in_flight times at once with the items held back after.
+TEST(Pitfall, RateLimitedGeneratorIsCalledAtTheRate) {
+  std::vector<std::int64_t> called;
+  auto t0 = std::chrono::steady_clock::now();
+  int n = 0;
+  auto r =
+      sluice::generate("arrivals",
+                       [&]() -> std::optional<int> {
+                         if (n == 20) return std::nullopt;
+                         called.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
+                                              std::chrono::steady_clock::now() - t0)
+                                              .count());
+                         return n++;
+                       },
+                       {.items_per_second = 200})
+          .sink("s", [](int) {})
+          .run({.threads = 2, .max_in_flight = 1000});
+  EXPECT_EQ(r.delivered, 20u);
+  ASSERT_EQ(called.size(), 20u);
+  // The 20th call comes about 19 periods of 5 ms after the first, not at once.
+  EXPECT_GE(called.back() - called.front(), 19 * 5000 * 8 / 10);
+  EXPECT_TRUE(r.balanced());
+}
+
+TEST(Pitfall, RateLimitedSourceEndsPromptlyWithTicketsLeft) {
+  // The range ends long before the budget's worth of tickets is paced out: the leftover
+  // tickets are released at once, so the run takes 5 periods, not 1,000.
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = sluice::from("five", std::views::iota(0, 5), {.items_per_second = 50})
+               .sink("s", [](int) {})
+               .run({.threads = 2, .max_in_flight = 1000});
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.delivered, 5u);
+  EXPECT_TRUE(r.balanced());
+  EXPECT_LT(took, 5s);  // 1,000 tickets paced at 50/s would take 20 s
+}
+
+TEST(Pitfall, RateLimitedSourceHonoursItsLimitAndFailures) {
+  int n = 0;
+  auto r = sluice::generate("gen",
+                            [&]() -> std::optional<int> {
+                              ++n;
+                              if (n % 4 == 0) throw std::runtime_error("every fourth");
+                              return n;
+                            },
+                            {.items_per_second = 2000, .limit = 40})
+               .sink("s", [](int) {})
+               .run({.threads = 2, .on_error = sluice::ErrorPolicy::skip()});
+  EXPECT_EQ(r.produced, 40u);
+  EXPECT_EQ(r.failed, 10u);
+  EXPECT_EQ(r.delivered, 30u);
+  EXPECT_TRUE(r.balanced());
 }
 
 }  // namespace

@@ -41,6 +41,13 @@ template <class Op>
 concept HasOutputType = requires {
   typename Op::output_type;
 };
+/// A stage from a node family (nodes/...): it names its output for an input T and
+/// builds its own spec, e.g. sluice::tumbling_window.
+template <class Stage, class T>
+concept StageFor = requires(Stage&& s) {
+  typename std::remove_cvref_t<Stage>::template output_type<T>;
+  { std::move(s).template make_spec<T>() } -> std::same_as<std::unique_ptr<NodeSpec>>;
+};
 }  // namespace detail
 
 template <class T>
@@ -126,6 +133,17 @@ class Flow {
     return add<U>(std::make_unique<detail::ExpandSpec<T, U, Expand>>(
         std::move(name), "unbatch", Expand{Identity{}}, std::move(options),
         detail::WeightSplit::even));
+  }
+
+  /// Adds a stage built by a node family, e.g.
+  ///   flow.then(sluice::tumbling_window<Stats>("per-10s", sluice::every(10s), key, add));
+  template <class Stage>
+  auto then(Stage stage) const {
+    static_assert(detail::StageFor<Stage, T>,
+                  "sluice::then: the stage cannot take the previous stage's output type (it "
+                  "must provide output_type<T> and make_spec<T>() for T = Flow<T>::value_type)");
+    using U = typename Stage::template output_type<T>;
+    return add<U>(std::move(stage).template make_spec<T>());
   }
 
   /// Ends the pipeline in `fn(T)`, called serially.

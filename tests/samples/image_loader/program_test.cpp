@@ -1,47 +1,17 @@
 // The built image_loader, run as a user runs it: 40 images with --json on the host
 // backend; every request ends verified or failed, and the failures are the bad ones.
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
-namespace fs = std::filesystem;
+#include "program_fixture.hpp"
 
 namespace {
 
-class ImageLoaderProgram : public ::testing::Test {
+class ImageLoaderProgram : public sluice::test::ProgramTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("image_loader_test_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // Runs the program from the root directory; stdout and stderr go to files.
-  int run(const std::string& args) {
-    const std::string command = "cd / && '" + std::string(IMAGE_LOADER_EXE) + "' " + args + " > '" +
-                                (dir_ / "stdout").string() + "' 2> '" + (dir_ / "stderr").string() +
-                                "'";
-    const int status = std::system(command.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
-  std::string read(const std::string& name) const {
-    std::ifstream in(dir_ / name, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
+  ImageLoaderProgram() : ProgramTest(IMAGE_LOADER_EXE, "image_loader") {}
 
   // The integer value of "key" in a flat JSON object; -1 when absent.
   static long field(const std::string& json, const std::string& key) {
@@ -49,8 +19,6 @@ class ImageLoaderProgram : public ::testing::Test {
     const std::regex re("\"" + key + "\":\\s*([0-9]+)");
     return std::regex_search(json, m, re) ? std::stol(m[1].str()) : -1;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(ImageLoaderProgram, JsonRunCountsEveryImageAndTheBadOnes) {

@@ -1,4 +1,6 @@
 // PacedRelease: lets items through at a fixed rate (a rate-limited source's "input RPU").
+// The source sends tickets through it and pulls an item per released ticket (see
+// source_node.hpp), so items are made when they are due, not ahead of time.
 //
 // A serial async stage hands each item to a pacing thread that completes it at its
 // release time: max(previous release + period, now). A source held back by
@@ -35,7 +37,19 @@ class Pacer {
         next_ = now;
         first_ = false;
       }
-      queue_.push_back(Entry{next_, std::move(value), std::move(done)});
+      queue_.push_back(Entry{unpaced_ ? now : next_, std::move(value), std::move(done)});
+    }
+    cv_.notify_one();
+  }
+
+  /// Releases what is queued now, and whatever comes later at once: the source has
+  /// ended, and what is still queued only has slots to give back.
+  void release_all() {
+    {
+      std::lock_guard lock(mutex_);
+      unpaced_ = true;
+      auto now = std::chrono::steady_clock::now();
+      for (Entry& e : queue_) e.at = std::min(e.at, now);
     }
     cv_.notify_one();
   }
@@ -86,6 +100,7 @@ class Pacer {
   std::deque<Entry> queue_;
   std::chrono::steady_clock::time_point next_{};
   bool first_ = true;
+  bool unpaced_ = false;
   bool stopped_ = false;
   std::thread thread_;
 };
@@ -118,6 +133,7 @@ class PacedRelease final : public AsyncRuntime<T, T, PacerOp<T>> {
     Base::finish();
     this->op().pacer->stop();
   }
+  void release_all() { this->op().pacer->release_all(); }
 };
 
 }  // namespace sluice::detail

@@ -1,5 +1,11 @@
 // Source: an input_node that pulls from the user's range or generator, then the run's
-// limiter_node (max_in_flight), then, for a rate-limited source, a pacer.
+// limiter_node (max_in_flight).
+//
+// A rate-limited source paces the pulls themselves: tickets (no data) go input_node ->
+// limiter_node -> pacer, and each ticket the pacer releases pulls one item. A generator
+// standing for messages that arrive at a rate is thus called at that rate, and its
+// items are born when they are due, rather than up to max_in_flight of them being made
+// at once and then held back.
 //
 // input_node is serial and caches one item it could not hand on, which is what makes
 // the limiter in front of everything safe: a limiter_node drops what it rejects unless
@@ -7,9 +13,11 @@
 // stage of its own (PacedRelease), not by sleeping inside the body.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <sstream>
+#include <tuple>
 
 #include "sluice/detail/async_node.hpp"
 #include "sluice/detail/clock.hpp"
@@ -34,23 +42,11 @@ class SourceRuntime final : public OutputNode<T> {
         limiter_(ctx.graph, ctx.run.max_in_flight()) {
     tbb::flow::make_edge(input_, limiter_);
     run_.set_limiter(&limiter_.decrementer());
-    if (opts.items_per_second > 0) {
-      pacer_.emplace(ctx, name + ".pace", limiter_, opts.items_per_second);
-    }
   }
 
   void activate() override { input_.activate(); }
-  tbb::flow::sender<Envelope<T>>& output() override {
-    return pacer_ ? pacer_->output() : static_cast<tbb::flow::sender<Envelope<T>>&>(limiter_);
-  }
+  tbb::flow::sender<Envelope<T>>& output() override { return limiter_; }
   StageStats* stats() override { return &stats_; }
-  void collect_stats(std::vector<StageStats*>& out) override {
-    out.push_back(&stats_);
-    if (pacer_) pacer_->collect_stats(out);
-  }
-  void finish() override {
-    if (pacer_) pacer_->finish();
-  }
 
  private:
   Envelope<T> next(tbb::flow_control& fc) noexcept {
@@ -95,7 +91,117 @@ class SourceRuntime final : public OutputNode<T> {
   std::uint64_t index_ = 0;
   tbb::flow::input_node<Envelope<T>> input_;
   tbb::flow::limiter_node<Envelope<T>, long> limiter_;
-  std::optional<PacedRelease<T>> pacer_;
+};
+
+/// The rate-limited source: input_node(tickets) -> limiter_node -> pacer -> puller.
+template <class T>
+class PacedSourceRuntime final : public OutputNode<T> {
+  struct Ticket {};
+  using PullNode = tbb::flow::multifunction_node<Envelope<Ticket>, std::tuple<Envelope<T>>>;
+
+ public:
+  PacedSourceRuntime(BuildContext& ctx, const std::string& name, Puller<T> source,
+                     const SourceOptions& opts)
+      : run_(ctx.run),
+        stats_(ctx.run, name, "source", 1, true, std::nullopt),
+        pull_(std::move(source)),
+        limit_(opts.limit),
+        tickets_(ctx.graph, [this](tbb::flow_control& fc) { return ticket(fc); }),
+        limiter_(ctx.graph, ctx.run.max_in_flight()),
+        pacer_(ctx, name + ".pace", limiter_, opts.items_per_second),
+        puller_(ctx.graph, tbb::flow::serial,
+                [this](const Envelope<Ticket>& t,
+                       typename PullNode::output_ports_type& ports) noexcept {
+                  pull(t, std::get<0>(ports));
+                }) {
+    tbb::flow::make_edge(tickets_, limiter_);
+    run_.set_limiter(&limiter_.decrementer());
+    tbb::flow::make_edge(pacer_.output(), puller_);
+  }
+
+  void activate() override { tickets_.activate(); }
+  tbb::flow::sender<Envelope<T>>& output() override { return tbb::flow::output_port<0>(puller_); }
+  StageStats* stats() override { return &stats_; }
+  void collect_stats(std::vector<StageStats*>& out) override {
+    out.push_back(&stats_);
+    pacer_.collect_stats(out);
+  }
+  void finish() override { pacer_.finish(); }
+
+ private:
+  Envelope<Ticket> ticket(tbb::flow_control& fc) noexcept {
+    if (ended_.load(std::memory_order_acquire) || run_.cancelled() ||
+        (limit_ != 0 && issued_ >= limit_)) {
+      fc.stop();
+      return {};
+    }
+    ++issued_;
+    Envelope<Ticket> t;
+    t.weight = 1;
+    t.value.emplace();  // a placeholder would pass the pacer unpaced
+    return t;
+  }
+
+  template <class Port>
+  void pull(const Envelope<Ticket>& t, Port& port) noexcept {
+    if (ended_.load(std::memory_order_relaxed) || run_.cancelled()) {
+      run_.release_slots(t.weight);  // a ticket left over at the end: nothing was made
+      return;
+    }
+    TaskTimer timer(stats_);
+    std::optional<T> v;
+    try {
+      v = pull_();
+    } catch (...) {
+      // The item this ticket was for is produced-and-failed, with no sequence number.
+      run_.count_produced(1);
+      run_.fail(stats_, index_++, std::current_exception(), 1);
+      run_.release_slots(t.weight);
+      if (limit_ != 0 && index_ >= limit_) end();
+      return;
+    }
+    if (!v) {
+      end();
+      run_.release_slots(t.weight);
+      return;
+    }
+    Envelope<T> e;
+    e.seq = seq_++;
+    e.index = index_++;
+    e.born_ns = timer.timed() ? now_ns() : 0;
+    e.weight = t.weight;
+    try {
+      e.value.emplace(std::move(*v));
+    } catch (...) {
+      run_.count_produced(1);
+      run_.fail(stats_, e.index, std::current_exception(), 1);
+      run_.release_slots(t.weight);
+      return;
+    }
+    run_.count_produced(1);
+    timer.done(1);
+    if (limit_ != 0 && index_ >= limit_) end();
+    port.try_put(e);
+  }
+
+  void end() noexcept {
+    ended_.store(true, std::memory_order_release);
+    run_.mark_source_done();
+    pacer_.release_all();  // queued tickets only have their slots to give back
+  }
+
+  RunContext& run_;
+  StageStats stats_;
+  Puller<T> pull_;
+  std::uint64_t limit_;
+  std::uint64_t issued_ = 0;  // tickets (input_node body only)
+  std::uint64_t seq_ = 0;     // puller only, like index_
+  std::uint64_t index_ = 0;
+  std::atomic<bool> ended_{false};
+  tbb::flow::input_node<Envelope<Ticket>> tickets_;
+  tbb::flow::limiter_node<Envelope<Ticket>, long> limiter_;
+  PacedRelease<Ticket> pacer_;
+  PullNode puller_;
 };
 
 /// Makes a fresh puller for every run, so a pipeline over a container can run again.
@@ -113,13 +219,19 @@ class SourceSpec final : public NodeSpec {
     }
   }
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
+    if (opts_.items_per_second > 0) {
+      return std::make_unique<PacedSourceRuntime<T>>(ctx, name(), make_(), opts_);
+    }
     return std::make_unique<SourceRuntime<T>>(ctx, name(), make_(), opts_);
   }
   std::string flow_nodes() const override {
     std::ostringstream s;
-    s << "input_node -> limiter_node";
-    if (opts_.items_per_second > 0)
-      s << " -> async_node (pacer, " << opts_.items_per_second << "/s)";
+    if (opts_.items_per_second > 0) {
+      s << "input_node (tickets) -> limiter_node -> async_node (pacer, " << opts_.items_per_second
+        << "/s) -> multifunction_node (pull)";
+    } else {
+      s << "input_node -> limiter_node";
+    }
     if (opts_.limit != 0) s << " [limit " << opts_.limit << "]";
     return s.str();
   }
