@@ -47,9 +47,11 @@ microseconds to_us(double seconds) {
 // the progress line is wiped before anything else is printed.
 class Terminal {
  public:
-  explicit Terminal(bool live) : live_(live) {}
+  explicit Terminal(bool live)
+      : live_(live), quiet_until_(Clock::now() + std::chrono::seconds(1)) {}
+  /// Draws `line` in place; nothing during the first second, so short runs stay quiet.
   void progress(const std::string& line) {
-    if (!live_) return;
+    if (!live_ || Clock::now() < quiet_until_) return;
     std::lock_guard lock(mutex_);
     std::fprintf(stderr, "\r%s\x1b[K", line.c_str());
     drawn_ = true;
@@ -70,7 +72,9 @@ class Terminal {
     if (drawn_) std::fprintf(stderr, "\r\x1b[K");
     drawn_ = false;
   }
+  using Clock = std::chrono::steady_clock;
   bool live_;
+  Clock::time_point quiet_until_;
   bool drawn_ = false;
   std::mutex mutex_;
 };

@@ -1,12 +1,7 @@
 // The built program, run as a user runs it: defaults, --help, bad flags, bad rows, and the
 // same file from every executor.
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -15,52 +10,20 @@
 #include "csv_reader.hpp"
 #include "executors.hpp"
 #include "pair_writer.hpp"
+#include "program_fixture.hpp"
 
 namespace dm = distance_matrix;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A scratch directory per test, removed afterwards.
-class DistanceMatrixProgram : public ::testing::Test {
+class DistanceMatrixProgram : public sluice::test::ProgramTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("distance_matrix_test_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path path(const std::string& name) const { return dir_ / name; }
-
-  // Runs the program with `args` from the root directory (so nothing depends on the working
-  // directory); returns its exit status, with stdout and stderr kept in files.
-  int run(const std::string& args) {
-    const std::string command = "cd / && '" + std::string(DISTANCE_MATRIX_EXE) + "' " + args +
-                                " > '" + path("stdout").string() + "' 2> '" +
-                                path("stderr").string() + "'";
-    const int status = std::system(command.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
-  std::string read(const std::string& name) const {
-    std::ifstream in(path(name), std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(path(name), std::ios::binary) << text;
-  }
+  DistanceMatrixProgram() : ProgramTest(DISTANCE_MATRIX_EXE, "distance_matrix") {}
 
   static std::size_t lines(const std::string& text) {
     return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
   }
-
-  fs::path dir_;
 };
 
 const char* const kFileWithABadRow =

@@ -29,15 +29,65 @@ namespace sluice::detail {
 template <class T>
 using Puller = std::function<std::optional<T>()>;
 
+/// The user's range or generator, pulled one item at a time and numbered: what both
+/// source wirings share.
+template <class T>
+class ItemPuller {
+ public:
+  enum class Got { item, failed, end };
+
+  ItemPuller(RunContext& run, const std::string& name, Puller<T> pull, std::uint64_t limit)
+      : run_(run),
+        stats_(run, name, "source", 1, true, std::nullopt),
+        pull_(std::move(pull)),
+        limit_(limit) {}
+
+  StageStats& stats() noexcept { return stats_; }
+  bool at_limit() const noexcept { return limit_ != 0 && index_ >= limit_; }
+
+  /// Pulls the next item into `out` (weight 1). A pull that throws is an item produced
+  /// and failed: it takes no sequence number, so ordered stages see no gap.
+  Got pull(Envelope<T>& out) noexcept {
+    if (at_limit()) return Got::end;
+    TaskTimer timer(stats_);
+    std::optional<T> v;
+    try {
+      v = pull_();
+      if (!v) return Got::end;
+      out.value.emplace(std::move(*v));
+    } catch (...) {
+      run_.count_produced(1);
+      run_.fail(stats_, index_++, std::current_exception(), 1);
+      return Got::failed;
+    }
+    out.seq = seq_++;
+    out.index = index_++;
+    // Latency is sampled with the task times: born_ns 0 means "not measured".
+    out.born_ns = timer.timed() ? now_ns() : 0;
+    out.weight = 1;
+    run_.count_produced(1);
+    timer.done(1);
+    return Got::item;
+  }
+
+ private:
+  RunContext& run_;
+  StageStats stats_;
+  Puller<T> pull_;
+  std::uint64_t limit_;
+  std::uint64_t seq_ = 0;
+  std::uint64_t index_ = 0;
+};
+
 template <class T>
 class SourceRuntime final : public OutputNode<T> {
+  using Got = typename ItemPuller<T>::Got;
+
  public:
   SourceRuntime(BuildContext& ctx, const std::string& name, Puller<T> pull,
                 const SourceOptions& opts)
       : run_(ctx.run),
-        stats_(ctx.run, name, "source", 1, true, std::nullopt),
-        pull_(std::move(pull)),
-        limit_(opts.limit),
+        items_(ctx.run, name, std::move(pull), opts.limit),
         input_(ctx.graph, [this](tbb::flow_control& fc) { return next(fc); }),
         limiter_(ctx.graph, ctx.run.max_in_flight()) {
     tbb::flow::make_edge(input_, limiter_);
@@ -46,49 +96,24 @@ class SourceRuntime final : public OutputNode<T> {
 
   void activate() override { input_.activate(); }
   tbb::flow::sender<Envelope<T>>& output() override { return limiter_; }
-  StageStats* stats() override { return &stats_; }
+  StageStats* stats() override { return &items_.stats(); }
 
  private:
   Envelope<T> next(tbb::flow_control& fc) noexcept {
     for (;;) {
-      if (run_.cancelled() || (limit_ != 0 && index_ >= limit_)) return stop(fc);
-      TaskTimer timer(stats_);
-      std::optional<T> v;
-      try {
-        v = pull_();
-      } catch (...) {
-        // The item that would have come is produced-and-failed; it took no limiter slot
-        // and no sequence number, so ordered stages see no gap.
-        run_.count_produced(1);
-        run_.fail(stats_, index_++, std::current_exception(), 1);
-        continue;
-      }
-      if (!v) return stop(fc);
       Envelope<T> e;
-      e.seq = seq_++;
-      e.index = index_++;
-      // Latency is sampled with the task times: born_ns 0 means "not measured".
-      e.born_ns = timer.timed() ? now_ns() : 0;
-      e.weight = 1;
-      e.value.emplace(std::move(*v));
-      run_.count_produced(1);
-      timer.done(1);
-      return e;
+      const Got got = run_.cancelled() ? Got::end : items_.pull(e);
+      if (got == Got::item) return e;
+      if (got == Got::end) {
+        run_.mark_source_done();
+        fc.stop();
+        return {};
+      }
     }
   }
 
-  Envelope<T> stop(tbb::flow_control& fc) noexcept {
-    run_.mark_source_done();
-    fc.stop();
-    return {};
-  }
-
   RunContext& run_;
-  StageStats stats_;
-  Puller<T> pull_;
-  std::uint64_t limit_;
-  std::uint64_t seq_ = 0;
-  std::uint64_t index_ = 0;
+  ItemPuller<T> items_;
   tbb::flow::input_node<Envelope<T>> input_;
   tbb::flow::limiter_node<Envelope<T>, long> limiter_;
 };
@@ -98,13 +123,13 @@ template <class T>
 class PacedSourceRuntime final : public OutputNode<T> {
   struct Ticket {};
   using PullNode = tbb::flow::multifunction_node<Envelope<Ticket>, std::tuple<Envelope<T>>>;
+  using Got = typename ItemPuller<T>::Got;
 
  public:
   PacedSourceRuntime(BuildContext& ctx, const std::string& name, Puller<T> source,
                      const SourceOptions& opts)
       : run_(ctx.run),
-        stats_(ctx.run, name, "source", 1, true, std::nullopt),
-        pull_(std::move(source)),
+        items_(ctx.run, name, std::move(source), opts.limit),
         limit_(opts.limit),
         tickets_(ctx.graph, [this](tbb::flow_control& fc) { return ticket(fc); }),
         limiter_(ctx.graph, ctx.run.max_in_flight()),
@@ -121,9 +146,9 @@ class PacedSourceRuntime final : public OutputNode<T> {
 
   void activate() override { tickets_.activate(); }
   tbb::flow::sender<Envelope<T>>& output() override { return tbb::flow::output_port<0>(puller_); }
-  StageStats* stats() override { return &stats_; }
+  StageStats* stats() override { return &items_.stats(); }
   void collect_stats(std::vector<StageStats*>& out) override {
-    out.push_back(&stats_);
+    out.push_back(&items_.stats());
     pacer_.collect_stats(out);
   }
   void finish() override { pacer_.finish(); }
@@ -148,40 +173,11 @@ class PacedSourceRuntime final : public OutputNode<T> {
       run_.release_slots(t.weight);  // a ticket left over at the end: nothing was made
       return;
     }
-    TaskTimer timer(stats_);
-    std::optional<T> v;
-    try {
-      v = pull_();
-    } catch (...) {
-      // The item this ticket was for is produced-and-failed, with no sequence number.
-      run_.count_produced(1);
-      run_.fail(stats_, index_++, std::current_exception(), 1);
-      run_.release_slots(t.weight);
-      if (limit_ != 0 && index_ >= limit_) end();
-      return;
-    }
-    if (!v) {
-      end();
-      run_.release_slots(t.weight);
-      return;
-    }
     Envelope<T> e;
-    e.seq = seq_++;
-    e.index = index_++;
-    e.born_ns = timer.timed() ? now_ns() : 0;
-    e.weight = t.weight;
-    try {
-      e.value.emplace(std::move(*v));
-    } catch (...) {
-      run_.count_produced(1);
-      run_.fail(stats_, e.index, std::current_exception(), 1);
-      run_.release_slots(t.weight);
-      return;
-    }
-    run_.count_produced(1);
-    timer.done(1);
-    if (limit_ != 0 && index_ >= limit_) end();
-    port.try_put(e);
+    const Got got = items_.pull(e);
+    if (got != Got::item) run_.release_slots(t.weight);
+    if (got == Got::end || items_.at_limit()) end();
+    if (got == Got::item) port.try_put(e);
   }
 
   void end() noexcept {
@@ -191,12 +187,9 @@ class PacedSourceRuntime final : public OutputNode<T> {
   }
 
   RunContext& run_;
-  StageStats stats_;
-  Puller<T> pull_;
+  ItemPuller<T> items_;
   std::uint64_t limit_;
   std::uint64_t issued_ = 0;  // tickets (input_node body only)
-  std::uint64_t seq_ = 0;     // puller only, like index_
-  std::uint64_t index_ = 0;
   std::atomic<bool> ended_{false};
   tbb::flow::input_node<Envelope<Ticket>> tickets_;
   tbb::flow::limiter_node<Envelope<Ticket>, long> limiter_;
