@@ -150,6 +150,21 @@ TEST(WindowTable, EmptyWindowsForSeenKeysWhenAsked) {
   EXPECT_TRUE(out.empty());  // the current interval has no item: no partial empties
 }
 
+TEST(WindowTable, NoEmptyWindowForAKeyBeforeItFirstCame) {
+  Table t(sluice::WindowSize::time(100ns), 0, true);
+  std::vector<Closed> out;
+  add(t, "a", 10, 1, out);
+  add(t, "b", 150, 1, out);  // the timer is late: interval 0 is still open
+  t.close_due(250, out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].window.key, "a");  // interval 0: a only, no empty b
+  EXPECT_EQ(out[0].window.number, 0u);
+  EXPECT_EQ(out[1].window.key, "a");  // interval 1: a empty, b with its item
+  EXPECT_EQ(out[1].window.count, 0u);
+  EXPECT_EQ(out[2].window.key, "b");
+  EXPECT_EQ(out[2].window.count, 1u);
+}
+
 TEST(WindowTable, WithoutEmptyWindowsIdleIntervalsAreSkippedCheaply) {
   Table t(sluice::WindowSize::time(1ns), 0, false);
   std::vector<Closed> out;

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <limits>
 #include <map>
-#include <set>
 #include <utility>
 #include <vector>
 
@@ -39,8 +38,9 @@ class WindowTable {
   template <class Fold>
   void add(const Key& key, std::int64_t now_ns, const EnvelopeMeta& item, Fold&& fold,
            std::vector<Closed>& out) {
-    auto& windows =
-        size_.by_time() ? open_[std::max(interval_of(now_ns), next_to_close_)] : open_[0];
+    const std::uint64_t interval =
+        size_.by_time() ? std::max(interval_of(now_ns), next_to_close_) : 0;
+    auto& windows = open_[interval];
     auto [it, created] = windows.try_emplace(key);
     Open& w = it->second;
     try {
@@ -53,7 +53,7 @@ class WindowTable {
     if (created) {
       w.first = item;
       w.opened_ns = now_ns;
-      if (emit_empty_) seen_.insert(key);
+      if (emit_empty_) seen_.try_emplace(key, interval);
     }
     ++w.count;
     w.items += item.weight;
@@ -136,7 +136,11 @@ class WindowTable {
     std::map<Key, Open> windows;
     if (!node.empty()) windows = std::move(node.mapped());
     if (emit_empty_ && with_empty) {
-      for (const Key& key : seen_) windows.try_emplace(key);  // seen_ is sorted: key order holds
+      // Keys seen by interval k, not later ones: the timer may close k after an item of a
+      // new key arrived in k + 1.
+      for (const auto& [key, first] : seen_) {
+        if (first <= k) windows.try_emplace(key);
+      }
     }
     for (auto& [key, w] : windows) {
       Closed c;
@@ -177,7 +181,7 @@ class WindowTable {
   bool ended_ = false;
   std::uint64_t next_to_close_ = 0;                    // time windows: first interval still open
   std::map<std::uint64_t, std::map<Key, Open>> open_;  // by interval (count windows: 0 only)
-  std::set<Key> seen_;                                 // keys seen so far, for empty windows
+  std::map<Key, std::uint64_t> seen_;                  // keys seen so far and their first interval
   std::map<Key, std::uint64_t> closed_per_key_;        // count windows: how many closed
 };
 
