@@ -1,23 +1,32 @@
 // bench_http: three ways to make many HTTP requests against a server that answers after a
-// fixed delay (sluice::LocalHttpServer, in this process, started once):
+// fixed delay:
 //
 //   sequential   one thread, blocking HttpClient::fetch calls one after another
 //   threadpool   N threads, each making blocking fetch calls (N = in-flight, <= 1000)
 //   async        a sluice pipeline: async_map over http::fetch_stage, max_in_flight = N
 //
+// The server is sluice-http-server in another process when `--server=URL` (or the
+// environment variable SLUICE_BENCH_HTTP_SERVER) names one, as run.sh does; otherwise a
+// LocalHttpServer in this process. In-process, client and server share one descriptor
+// limit, so 10,000 connections need 20,000 descriptors and the client's connection cap
+// halves; the label says so when a case is capped.
+//
 // Each case reports requests/s (`rps`), per-request latency percentiles (`p50_ms`,
 // `p99_ms`, measured here from the moment a request is handed to the client until its
 // response is back), and Little's-law efficiency = rps / (in_flight / delay): 1.0 means
 // every in-flight slot was busy waiting on the server the whole time (0 for delay 0,
-// where the bound is undefined). `errors` counts non-2xx answers, transport errors and
-// items the pipeline did not deliver; a case with errors is also labelled "ERRORS".
+// where the bound is undefined). The rate is over the whole case, ramp-up and drain
+// included. `errors` counts non-2xx answers, transport errors and items the pipeline did
+// not deliver; a case with errors is also labelled "ERRORS".
 //
-//   bench_http                                   # the whole grid
+//   bench_http                                   # the whole grid, in-process server
+//   bench_http --server=http://127.0.0.1:8080    # against a running sluice-http-server
 //   bench_http --benchmark_filter='^async/'      # one strategy
 //   bench_http --benchmark_format=json --benchmark_out=http.json
 //
-// Names are STRATEGY/inflight:N/delay:D (D = 0, 200us, 1ms, 200ms, 1s). One extra case,
-// async/inflight:64/delay:0, is the one run.sh compares with wrk -c64.
+// Names are STRATEGY/inflight:N/delay:D (D = 0, 200us, 1ms, 200ms, 1s). Two extra cases,
+// threadpool/ and async/inflight:64/delay:0, are the ones run.sh compares with wrk -c64
+// (same server, same URL: /delay?us=0&n=100).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -25,9 +34,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <ranges>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -48,16 +59,26 @@ std::uint64_t fd_limit() {
   return limit;
 }
 
-sluice::LocalHttpServer& server() {
-  static sluice::LocalHttpServer s;
-  return s;
+// The external server's base URL ("http://host:port", no trailing slash), or empty for
+// the in-process one. Set by main before any case runs.
+std::string& external_server() {
+  static std::string url;
+  return url;
 }
 
-// Client and server live in this one process, so each connection costs two descriptors.
-// Past what the limit allows, the client queues transfers instead of failing them.
+std::string base_url() {
+  if (!external_server().empty()) return external_server();
+  static sluice::LocalHttpServer s;
+  return s.base_url();
+}
+
+// Connections the client may open: every one costs a descriptor here, and a second one
+// when the server shares the process. Past the cap the client queues transfers instead
+// of failing them.
 long connection_cap() {
   const std::uint64_t limit = fd_limit();
-  return limit > 512 ? static_cast<long>((limit - 256) / 2) : 128;
+  const std::uint64_t per_connection = external_server().empty() ? 2 : 1;
+  return limit > 512 ? static_cast<long>((limit - 256) / per_connection) : 128;
 }
 
 // One client for every case: its connections are reused from case to case, which keeps
@@ -87,15 +108,33 @@ std::string delay_label(std::chrono::microseconds d) {
   return std::to_string(us) + "us";
 }
 
-// Enough requests for a stable rate, few enough that a case takes seconds at most.
+// Sized so that the steady state dominates. Zero and short delays are throughput-bound:
+// 10 waves of the in-flight window, at least 20,000 requests for a stable rate, at most
+// 200,000. Long delays: the ramp (opening the connections and starting the first wave)
+// and the drain (the last wave) each cost about in_flight x 100-200 us here, whatever the
+// delay, so a case runs waves enough for them to be about 2.5% of it: 10 at least,
+// at most 200,000 requests. Below 1,000 in flight the ramp is milliseconds, and those
+// cases stop at about 3 s of ideal time (3 waves at least) so that the 1 s row stays
+// cheap.
 std::size_t request_count(const Case& c) {
   const auto n = static_cast<std::size_t>(c.in_flight);
-  if (c.delay == 0us) return std::clamp<std::size_t>(n * 20, 20'000, 50'000);
-  if (c.delay <= 1ms) return std::clamp<std::size_t>(n * 20, 1'000, 50'000);
-  // Long delays: three rounds of the in-flight window, and up to 200 requests where
-  // that fits in about 4 s at the ideal rate.
-  const auto fit = static_cast<std::size_t>(4s / c.delay * static_cast<double>(n));
-  return std::max(n * 3, std::min<std::size_t>(200, fit));
+  std::size_t count = 0;
+  if (c.delay <= 1ms) {
+    count = std::clamp<std::size_t>(n * 10, 20'000, 200'000);
+  } else if (n < 1'000) {
+    count = n * std::clamp<std::size_t>(static_cast<std::size_t>(3s / c.delay), 3, 10);
+  } else {
+    const auto ramp = std::chrono::duration<double>(100us) * static_cast<double>(n);
+    const auto waves = static_cast<std::size_t>(std::ceil(40.0 * ramp / c.delay));
+    count = n * std::clamp<std::size_t>(waves, 10, std::max<std::size_t>(10, 200'000 / n));
+  }
+  // SLUICE_BENCH_HTTP_SCALE stretches or shrinks every case (profiling, smoke runs).
+  static const double scale = [] {
+    const char* s = std::getenv("SLUICE_BENCH_HTTP_SCALE");
+    const double v = s != nullptr ? std::strtod(s, nullptr) : 1.0;
+    return v > 0 ? v : 1.0;
+  }();
+  return std::max<std::size_t>(1, static_cast<std::size_t>(static_cast<double>(count) * scale));
 }
 
 struct Outcome {
@@ -188,7 +227,7 @@ double percentile(std::vector<double>& v, double p) {
 
 void run_case(benchmark::State& state, const Case& c) {
   const std::size_t n = request_count(c);
-  const std::string url = server().url("/delay?us=" + std::to_string(c.delay.count()) + "&n=100");
+  const std::string url = base_url() + "/delay?us=" + std::to_string(c.delay.count()) + "&n=100";
   Outcome out;
   double seconds = 0.0;
   for (auto _ : state) {
@@ -248,15 +287,38 @@ void register_all() {
   register_case({"async", 64, 0us});
 }
 
+// Takes --server=URL / --server URL out of argv (benchmark::Initialize would reject it).
+std::string take_server_flag(int& argc, char** argv) {
+  std::string url;
+  if (const char* env = std::getenv("SLUICE_BENCH_HTTP_SERVER")) url = env;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if (arg.starts_with("--server=")) {
+      url = std::string(arg.substr(9));
+    } else if (arg == "--server" && i + 1 < argc) {
+      url = argv[++i];
+    } else {
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
+  argv[argc] = nullptr;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  external_server() = take_server_flag(argc, argv);
   const std::uint64_t limit = fd_limit();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  std::fprintf(stderr, "bench_http: fd limit %llu, server %s, client connection cap %ld\n",
-               static_cast<unsigned long long>(limit), server().base_url().c_str(),
-               connection_cap());
+  std::fprintf(stderr, "bench_http: fd limit %llu, server %s (%s), client connection cap %ld\n",
+               static_cast<unsigned long long>(limit), base_url().c_str(),
+               external_server().empty() ? "in this process" : "external", connection_cap());
+  benchmark::AddCustomContext("server", external_server().empty() ? "in-process" : "external");
   register_all();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

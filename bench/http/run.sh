@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# HTTP strategies benchmark, with wrk as the ceiling.
+# HTTP strategies benchmark, with wrk as the ceiling, all against one server process.
 #
-#   bash bench/http/run.sh           # full grid (several minutes)
-#   bash bench/http/run.sh --quick   # in-flight {1,10,100,1000} x delay {0,1ms,200ms}
+#   bash bench/http/run.sh           # full grid (a few minutes)
+#   bash bench/http/run.sh --quick   # in-flight {1,10,100,1000} x delay {0,1ms,200ms}, 1 round
 #
-# 1. builds bench_http and sluice-http-server (Release, preset "release": build-release/)
-# 2. runs bench_http -> bench/results/http.json
-# 3. starts sluice-http-server on a free port, runs wrk -t2 -c64 -d5s on /bytes?n=100,
-#    then bench_http's async/inflight:64/delay:0 case; their scratch output (wrk text,
-#    server log, the 64-connection JSON) goes to bench/results/tmp/ (git-ignored)
-# 4. prints a table and "async / wrk at 64 connections, zero delay = X"
+# 1. builds bench_http and sluice-http-server (Release; preset "release": build-release/)
+# 2. starts ONE sluice-http-server (descriptor limit raised to the hard limit), so that the
+#    client has the process's descriptors to itself: 10,000 connections need 10,000 here
+#    and 10,000 there, not 20,000 in one process
+# 3. the ceiling, in ROUNDS rounds: wrk -t1 -c64 and wrk -t2 -c64 (-d WRK_DURATION, --latency)
+#    on /delay?us=0&n=100, then bench_http's threadpool/ and async/inflight:64/delay:0 on
+#    the same URL; medians of the rounds are compared (interleaving the rounds spreads the
+#    machine's noise over both sides)
+# 4. bench_http's whole grid against that server -> bench/results/http.json, with the wrk
+#    rounds and the comparison added under "wrk_comparison"
+# 5. prints the table and "async / wrk at 64 connections, zero delay = X"
+# Scratch output (wrk text, server log, per-round JSON) goes to bench/results/tmp/
+# (git-ignored).
 #
-# Environment: JOBS (build parallelism, default 1), WRK_DURATION (default 5s).
+# Environment: BUILD (build folder, default build-release), JOBS (build parallelism,
+# default 1), WRK_DURATION (default 5s), ROUNDS (default 3; 1 with --quick).
 set -euo pipefail
 
 quick=0
@@ -19,7 +27,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     -h | --help)
-      sed -n '2,14p' "$0"
+      sed -n '2,24p' "$0"
       exit 0
       ;;
     *)
@@ -31,10 +39,12 @@ done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-build=build-release
+build="${BUILD:-build-release}"
 results=bench/results
 scratch="$results/tmp"
 mkdir -p "$results" "$scratch"
+rounds="${ROUNDS:-$([[ $quick == 1 ]] && echo 1 || echo 3)}"
+wrk_duration="${WRK_DURATION:-5s}"
 
 command -v wrk > /dev/null || {
   echo "run.sh: wrk not found on PATH" >&2
@@ -42,7 +52,11 @@ command -v wrk > /dev/null || {
 }
 
 echo "== build ($build)"
-cmake --preset release > /dev/null
+if [[ $build == build-release ]]; then
+  cmake --preset release > /dev/null
+elif [[ ! -f $build/CMakeCache.txt ]]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
+fi
 nice cmake --build "$build" --target bench_http sluice-http-server -- -j"${JOBS:-1}"
 
 bench="$build/bench/http/bench_http"
@@ -54,12 +68,12 @@ else
   filter='.'
 fi
 
-echo "== bench_http (filter: $filter)"
-"$bench" --benchmark_filter="$filter" --benchmark_format=json \
-  --benchmark_out="$results/http.json" --benchmark_out_format=json > /dev/null
+# Each process gets the hard limit as its soft limit (the server raises its own too).
+ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-echo "== sluice-http-server on port $port"
+server_url="http://127.0.0.1:$port"
+echo "== sluice-http-server on port $port (descriptor limit $(ulimit -n))"
 "$server_bin" --port "$port" > "$scratch/http_server.log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2> /dev/null || true; wait "$server_pid" 2> /dev/null || true' EXIT
@@ -68,27 +82,35 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 
-echo "== wrk -t2 -c64 -d${WRK_DURATION:-5s}"
-wrk -t2 -c64 -d"${WRK_DURATION:-5s}" "http://127.0.0.1:$port/bytes?n=100" | tee "$scratch/http_wrk.txt"
+url="$server_url/delay?us=0&n=100"
+rm -f "$scratch"/http_wrk_t*_r*.txt "$scratch"/http_c64_r*.json
+for round in $(seq "$rounds"); do
+  for t in 1 2; do
+    echo "== round $round: wrk -t$t -c64 -d$wrk_duration --latency $url"
+    wrk -t"$t" -c64 -d"$wrk_duration" --latency "$url" > "$scratch/http_wrk_t${t}_r$round.txt"
+    grep -E "Requests/sec" "$scratch/http_wrk_t${t}_r$round.txt"
+  done
+  echo "== round $round: bench_http (threadpool|async)/inflight:64/delay:0"
+  "$bench" --server="$server_url" --benchmark_filter='^(threadpool|async)/inflight:64/delay:0/' \
+    --benchmark_format=json --benchmark_out="$scratch/http_c64_r$round.json" \
+    --benchmark_out_format=json > /dev/null
+done
+
+echo "== bench_http grid (filter: $filter)"
+"$bench" --server="$server_url" --benchmark_filter="$filter" --benchmark_format=json \
+  --benchmark_out="$results/http.json" --benchmark_out_format=json > /dev/null
+
 kill "$server_pid" 2> /dev/null || true
 wait "$server_pid" 2> /dev/null || true
 trap - EXIT
 
-echo "== bench_http async/inflight:64/delay:0"
-"$bench" --benchmark_filter='^async/inflight:64/delay:0/' --benchmark_format=json \
-  --benchmark_out="$scratch/http_c64.json" --benchmark_out_format=json > /dev/null
-
-python3 - "$results/http.json" "$scratch/http_c64.json" "$scratch/http_wrk.txt" << 'EOF'
+python3 - "$results/http.json" "$scratch" "$rounds" "$wrk_duration" << 'EOF'
 import json
 import re
+import statistics
 import sys
 
-grid_path, c64_path, wrk_path = sys.argv[1:4]
-
-
-def load(path):
-    with open(path) as f:
-        return json.load(f)["benchmarks"]
+grid_path, scratch, rounds, wrk_duration = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 
 
 def delay_text(us):
@@ -102,27 +124,113 @@ def delay_text(us):
     return f"{us}us"
 
 
-rows = load(grid_path)
+def ms(value, unit):
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def parse_wrk(path):
+    text = open(path).read()
+    rps = float(re.search(r"Requests/sec:\s*([0-9.]+)", text).group(1))
+    lat = dict(re.findall(r"^\s*(50|99)%\s+([0-9.]+(?:us|ms|s))", text, re.M))
+    out = {"rps": rps}
+    for p, v in lat.items():
+        m = re.match(r"([0-9.]+)(us|ms|s)", v)
+        out[f"p{p}_ms"] = ms(m.group(1), m.group(2))
+    errors = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", text)
+    socket_errors = re.search(r"Socket errors:.*", text)
+    out["errors"] = int(errors.group(1)) if errors else 0
+    if socket_errors:
+        out["socket_errors"] = socket_errors.group(0)
+    return out
+
+
+with open(grid_path) as f:
+    grid = json.load(f)
+rows = grid["benchmarks"]
+
+wrk = {1: [], 2: []}
+c64 = {"async": [], "threadpool": []}
+for r in range(1, rounds + 1):
+    for t in (1, 2):
+        wrk[t].append(parse_wrk(f"{scratch}/http_wrk_t{t}_r{r}.txt"))
+    with open(f"{scratch}/http_c64_r{r}.json") as f:
+        for b in json.load(f)["benchmarks"]:
+            c64[b["name"].split("/")[0]].append(b)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def listed(values):
+    return ", ".join("%.0f" % v for v in values)
+
+
+wrk_rps = {t: median([w["rps"] for w in wrk[t]]) for t in (1, 2)}
+ceiling_threads = max(wrk_rps, key=lambda t: wrk_rps[t])
+ceiling = wrk_rps[ceiling_threads]
+async_rps = median([b["rps"] for b in c64["async"]])
+pool_rps = median([b["rps"] for b in c64["threadpool"]])
+comparison = {
+    "url": "/delay?us=0&n=100",
+    "connections": 64,
+    "rounds": rounds,
+    "wrk_flags": {t: f"-t{t} -c64 -d{wrk_duration} --latency" for t in (1, 2)},
+    "wrk_rounds": {f"t{t}": wrk[t] for t in (1, 2)},
+    "async_rounds": [{k: b[k] for k in ("rps", "p50_ms", "p99_ms", "errors")} for b in c64["async"]],
+    "threadpool_rounds": [{k: b[k] for k in ("rps", "p50_ms", "p99_ms", "errors")}
+                          for b in c64["threadpool"]],
+    "wrk_t1_rps_median": wrk_rps[1],
+    "wrk_t2_rps_median": wrk_rps[2],
+    "ceiling_rps": ceiling,
+    "ceiling": f"wrk -t{ceiling_threads}",
+    "async_rps_median": async_rps,
+    "threadpool_rps_median": pool_rps,
+    "async_over_wrk": async_rps / ceiling if ceiling > 0 else float("nan"),
+}
+grid["wrk_comparison"] = comparison
+with open(grid_path, "w") as f:
+    json.dump(grid, f, indent=2)
+    f.write("\n")
+
 print()
-print(f"{'strategy':<11} {'in-flight':>9} {'delay':>6} {'rps':>10} {'p50 ms':>9} "
+print(f"{'strategy':<11} {'in-flight':>9} {'delay':>6} {'requests':>9} {'rps':>10} {'p50 ms':>9} "
       f"{'p99 ms':>9} {'efficiency':>10} {'errors':>7}  note")
 for b in rows:
     strategy = b["name"].split("/")[0]
     eff = "n/a" if int(b["delay_us"]) == 0 else f"{b['efficiency']:.3f}"
     print(f"{strategy:<11} {int(b['in_flight']):>9} {delay_text(b['delay_us']):>6} "
-          f"{b['rps']:>10.0f} {b['p50_ms']:>9.3f} {b['p99_ms']:>9.3f} {eff:>10} "
-          f"{int(b['errors']):>7}  {b.get('label', '')}")
+          f"{int(b['requests']):>9} {b['rps']:>10.0f} {b['p50_ms']:>9.3f} {b['p99_ms']:>9.3f} "
+          f"{eff:>10} {int(b['errors']):>7}  {b.get('label', '')}")
 
-with open(wrk_path) as f:
-    m = re.search(r"Requests/sec:\s*([0-9.]+)", f.read())
-wrk_rps = float(m.group(1)) if m else 0.0
-c64 = load(c64_path)[0]
 print()
-print(f"wrk -t2 -c64 (sluice-http-server, /bytes?n=100): {wrk_rps:.0f} req/s")
-print(f"async inflight:64 delay:0 (in-process server):     {c64['rps']:.0f} req/s, "
-      f"p50 {c64['p50_ms']:.3f} ms, p99 {c64['p99_ms']:.3f} ms, errors {int(c64['errors'])}")
-ratio = c64["rps"] / wrk_rps if wrk_rps > 0 else float("nan")
-print(f"async / wrk at 64 connections, zero delay = {ratio:.2f}")
-if any(int(b["errors"]) for b in rows + [c64]):
+print(f"64 connections, zero delay, /delay?us=0&n=100, one sluice-http-server, "
+      f"medians of {rounds} round(s):")
+for t in (1, 2):
+    p50 = median([w.get("p50_ms", float("nan")) for w in wrk[t]])
+    p99 = median([w.get("p99_ms", float("nan")) for w in wrk[t]])
+    print(f"  wrk -t{t} -c64:            {wrk_rps[t]:>8.0f} req/s, p50 {p50:.3f} ms, p99 {p99:.3f} ms "
+          f"(rounds: {listed(w['rps'] for w in wrk[t])})")
+for name in ("threadpool", "async"):
+    bs = c64[name]
+    print(f"  {name + ' (bench_http)':<24} {median([b['rps'] for b in bs]):>8.0f} req/s, "
+          f"p50 {median([b['p50_ms'] for b in bs]):.3f} ms, "
+          f"p99 {median([b['p99_ms'] for b in bs]):.3f} ms "
+          f"(rounds: {listed(b['rps'] for b in bs)})")
+print(f"async / wrk at 64 connections, zero delay = {comparison['async_over_wrk']:.2f} "
+      f"(ceiling: {comparison['ceiling']}, the faster wrk)")
+
+def find(strategy, n, us):
+    for b in rows:
+        if b["name"].startswith(f"{strategy}/inflight:{n}/delay:{delay_text(us)}/"):
+            return b
+    return None
+
+for label, n, us in (("200 ms, 1,000 in flight", 1000, 200_000),
+                     ("1 s, 10,000 in flight", 10_000, 1_000_000)):
+    b = find("async", n, us)
+    if b is not None:
+        print(f"async efficiency at {label} = {b['efficiency']:.3f}")
+if any(int(b["errors"]) for b in rows + c64["async"] + c64["threadpool"]):
     print("WARNING: some cases had errors (see the errors column)")
 EOF

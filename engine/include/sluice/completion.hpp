@@ -14,6 +14,16 @@
 //
 //   auto done = sluice::make_completion<int>([](sluice::Outcome<int> o) { ... });
 //   done.succeed(42);
+//
+// A thread that completes many operations per wake-up (an I/O loop) can hand them over
+// together: completions made while a CompletionBatch lives on that thread reach their
+// stages when it ends, one hand-over per stage instead of one per completion.
+//
+//   for (;;) {
+//     wait_for_events();
+//     sluice::CompletionBatch batch;
+//     for (auto& op : finished_operations()) op.done.succeed(op.result);
+//   }  // the stages get this round's results here
 #pragma once
 
 #include <atomic>
@@ -24,6 +34,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace sluice {
 
@@ -54,6 +65,38 @@ class CompletionSlot {
  private:
   std::atomic<bool> done_{false};
 };
+
+/// Told when the CompletionBatch open on this thread ends (see defer_to_batch).
+class BatchListener {
+ public:
+  virtual void end_of_batch() noexcept = 0;
+
+ protected:
+  ~BatchListener() = default;
+};
+
+struct CompletionBatchState {
+  int depth = 0;
+  std::vector<std::shared_ptr<BatchListener>> listeners;
+};
+
+inline CompletionBatchState& completion_batch_state() noexcept {
+  thread_local CompletionBatchState state;
+  return state;
+}
+
+/// Has `listener` told when this thread's outermost CompletionBatch ends. False when no
+/// batch is open here (or there is no memory to remember it): the caller acts now.
+inline bool defer_to_batch(std::shared_ptr<BatchListener> listener) noexcept {
+  CompletionBatchState& s = completion_batch_state();
+  if (s.depth == 0) return false;
+  try {
+    s.listeners.push_back(std::move(listener));
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
 
 template <class T, class Callback>
 class CallbackSlot final : public CompletionSlot<T> {
@@ -121,6 +164,29 @@ class Completion {
 
  private:
   std::shared_ptr<detail::CompletionSlot<T>> slot_;
+};
+
+/// While one lives, completions made on this thread reach their pipeline stages together
+/// when it ends (the outermost one, when nested). Completions made elsewhere, and
+/// callbacks of make_completion, are not held back. Keep the scope short: nothing it
+/// holds moves on until it ends.
+///
+///   {
+///     sluice::CompletionBatch batch;
+///     for (auto& [done, value] : finished) done.succeed(std::move(value));
+///   }
+class CompletionBatch {
+ public:
+  CompletionBatch() noexcept { ++detail::completion_batch_state().depth; }
+  ~CompletionBatch() {
+    detail::CompletionBatchState& s = detail::completion_batch_state();
+    if (--s.depth > 0) return;
+    // No batch is open while the listeners run, so nothing is added meanwhile.
+    for (auto& listener : s.listeners) listener->end_of_batch();
+    s.listeners.clear();  // keeps the capacity for the next round
+  }
+  CompletionBatch(const CompletionBatch&) = delete;
+  CompletionBatch& operator=(const CompletionBatch&) = delete;
 };
 
 /// A completion that calls `cb(Outcome<T>)` once, on the completing thread.

@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "sluice/completion.hpp"
 #include "url_scheme.hpp"
 
 namespace sluice::http_detail {
@@ -139,7 +140,7 @@ void Engine::run() noexcept {
                                                    ": the client's I/O loop could not start");
     complete(std::move(transfer), std::move(response));
   }
-  for (CURL* easy : free_easies_) curl_easy_cleanup(easy);
+  for (const FreeEasy& f : free_easies_) curl_easy_cleanup(f.easy);
   free_easies_.clear();
   current_io_engine = nullptr;
 }
@@ -169,9 +170,14 @@ void Engine::loop(SocketLoop& sockets) {
       if (stop) return;
       continue;  // callbacks of the cancelled requests may have submitted new ones
     }
-    for (auto& transfer : incoming) start_attempt(sockets, std::move(transfer));
-    incoming.clear();
-    start_due_retries(sockets);
+    {
+      // Completions of this round (refused schemes, failed set-ups) reach a pipeline
+      // together, before the loop blocks.
+      CompletionBatch batch;
+      for (auto& transfer : incoming) start_attempt(sockets, std::move(transfer));
+      incoming.clear();
+      start_due_retries(sockets);
+    }
 
     std::optional<Clock::time_point> next_retry;
     if (!waiting_retry_.empty()) next_retry = waiting_retry_.begin()->first;
@@ -182,28 +188,38 @@ void Engine::loop(SocketLoop& sockets) {
       cancel_everything(sockets, incoming);
       return;
     }
-    sockets.drain_finished(
-        [&](CURL* easy, CURLcode result) { finish_attempt(sockets, easy, result); });
+    CompletionBatch batch;  // every response of this wake-up in one hand-over
+    sockets.drain_finished([&](CURL* easy, CURLcode result, std::size_t shard) {
+      finish_attempt(sockets, easy, result, shard);
+    });
   }
 }
 
-CURL* Engine::acquire_easy() {
-  if (free_easies_.empty()) return curl_easy_init();
-  CURL* easy = free_easies_.back();
+Engine::FreeEasy Engine::acquire_easy(bool want_plain) {
+  if (free_easies_.empty()) return FreeEasy{curl_easy_init(), false};
+  FreeEasy f = free_easies_.back();
   free_easies_.pop_back();
-  return easy;
+  if (f.plain && !want_plain) {
+    curl_easy_reset(f.easy);
+    f.plain = false;
+  }
+  return f;
 }
 
-void Engine::release_easy(CURL* easy) noexcept {
+void Engine::release_easy(CURL* easy, bool plain) noexcept {
   if (free_easies_.size() >= kMaxFreeEasies) {
     curl_easy_cleanup(easy);
     return;
   }
-  // Reset now, not at reuse, so an idle handle keeps no pointer into a finished
-  // request. The connection and DNS caches live in the multi handle and survive.
-  curl_easy_reset(easy);
+  // Reset (or detach) now, not at reuse, so an idle handle keeps no pointer into a
+  // finished request. The connection and DNS caches live in the multi handle and survive.
+  if (plain) {
+    detach_plain(easy);
+  } else {
+    curl_easy_reset(easy);
+  }
   try {
-    free_easies_.push_back(easy);
+    free_easies_.push_back(FreeEasy{easy, plain});
   } catch (...) {
     curl_easy_cleanup(easy);
   }
@@ -227,43 +243,49 @@ void Engine::start_attempt(SocketLoop& sockets, TransferPtr transfer) {
 
   const auto fail_setup = [&](const std::string& why) {
     release_attempt(t);
-    if (t.easy != nullptr) release_easy(t.easy);
+    if (t.easy != nullptr) release_easy(t.easy, false);
     t.easy = nullptr;
     complete(std::move(transfer),
              synthetic_response(t, HttpError::other,
                                 "failed: " + describe_request(t.request) + ": " + why));
   };
 
-  t.easy = acquire_easy();
+  const bool plain = is_plain_get(t.request);
+  const FreeEasy handle = acquire_easy(plain);
+  t.easy = handle.easy;
+  t.easy_plain = false;
   if (t.easy == nullptr) return fail_setup("curl_easy_init failed");
-  if (const CURLcode rc = configure_easy(t.easy, t, options_); rc != CURLE_OK) {
+  const CURLcode rc = handle.plain ? configure_plain_again(t.easy, t, options_)
+                                   : configure_easy(t.easy, t, options_);
+  t.easy_plain = plain && rc == CURLE_OK;
+  if (rc != CURLE_OK) {
     return fail_setup(std::string("could not set up the transfer: ") + curl_easy_strerror(rc));
   }
-  if (const CURLMcode rc = sockets.add(t.easy); rc != CURLM_OK) {
-    return fail_setup(std::string("could not start the transfer: ") + curl_multi_strerror(rc));
+  if (const CURLMcode added = sockets.add(t.easy, t.shard); added != CURLM_OK) {
+    return fail_setup(std::string("could not start the transfer: ") + curl_multi_strerror(added));
   }
   Transfer* key = transfer.get();
   running_.emplace(key, std::move(transfer));
 }
 
-void Engine::finish_attempt(SocketLoop& sockets, CURL* easy, CURLcode result) {
+void Engine::finish_attempt(SocketLoop& sockets, CURL* easy, CURLcode result, std::size_t shard) {
   char* private_data = nullptr;
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, &private_data);
   const auto found = running_.find(reinterpret_cast<Transfer*>(private_data));
   if (found == running_.end()) {  // cannot happen: every added handle is in running_
-    sockets.remove(easy);
-    release_easy(easy);
+    sockets.remove(easy, shard);
+    release_easy(easy, false);
     return;
   }
   TransferPtr transfer = std::move(found->second);
   running_.erase(found);
-  sockets.remove(easy);
+  sockets.remove(easy, shard);
 
   HttpResponse response = read_response(easy, *transfer, result);
   const bool connected = response.error != HttpError::timeout || attempt_connected(easy);
   release_attempt(*transfer);
   transfer->easy = nullptr;
-  release_easy(easy);
+  release_easy(easy, transfer->easy_plain);
 
   if (transfer->policy.max_attempts > 1) {
     RetryInput input;
@@ -303,9 +325,9 @@ void Engine::cancel_everything(SocketLoop& sockets, std::vector<TransferPtr>& in
   queued.swap(incoming);
 
   for (auto& [key, transfer] : running) {
-    sockets.remove(transfer->easy);  // aborts the transfer; its connection is closed
+    sockets.remove(transfer->easy, transfer->shard);  // aborts it; its connection is closed
     release_attempt(*transfer);
-    release_easy(transfer->easy);
+    release_easy(transfer->easy, false);  // aborted mid-transfer: start afresh
     transfer->easy = nullptr;
   }
   for (auto& [key, transfer] : running) complete_cancelled(std::move(transfer));

@@ -51,14 +51,19 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool take_incoming(std::vector<TransferPtr>& out, std::uint64_t& cancel_ticket, bool& stop);
 
   void start_attempt(SocketLoop& sockets, TransferPtr transfer);
-  void finish_attempt(SocketLoop& sockets, CURL* easy, CURLcode result);
+  void finish_attempt(SocketLoop& sockets, CURL* easy, CURLcode result, std::size_t shard);
   void start_due_retries(SocketLoop& sockets);
   void cancel_everything(SocketLoop& sockets, std::vector<TransferPtr>& incoming);
   void complete(TransferPtr transfer, HttpResponse response) noexcept;
   void complete_cancelled(TransferPtr transfer) noexcept;
 
-  CURL* acquire_easy();
-  void release_easy(CURL* easy) noexcept;
+  struct FreeEasy {
+    CURL* easy = nullptr;
+    bool plain = false;  // still set up for a plain GET (see configure_plain_again)
+  };
+  FreeEasy acquire_easy(bool want_plain);
+  /// `plain`: the handle ran a plain GET to its end and may skip the reset.
+  void release_easy(CURL* easy, bool plain) noexcept;
 
   const HttpClientOptions options_;
   int wake_fd_ = -1;
@@ -82,7 +87,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // I/O thread only.
   std::unordered_map<Transfer*, TransferPtr> running_;
   std::multimap<Clock::time_point, TransferPtr> waiting_retry_;
-  std::vector<CURL*> free_easies_;
+  std::vector<FreeEasy> free_easies_;
   RetryBudget budget_;
   std::mt19937_64 jitter_{std::random_device{}()};
 };

@@ -1,6 +1,7 @@
 #include "socket_loop.hpp"
 
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,8 +16,16 @@ namespace sluice::http_detail {
 
 namespace {
 
-constexpr int kEventsPerWait = 1024;
+// Events taken per wake-up. The responses of one wake-up reach the pipeline together,
+// after curl has read them all; a smaller round hands the first ones on sooner, so that
+// under a burst (a wave of long-delay requests answered at once) their slots are
+// refilled while the rest of the burst is still being read.
+constexpr int kEventsPerWait = 64;
 constexpr long kDefaultConnectionCache = 10'000;
+// Transfers a shard takes before the next one is opened: small enough that walking a
+// shard's connections costs little, large enough that shards stay few.
+constexpr std::size_t kShardTransfers = 128;
+constexpr std::size_t kMaxShards = 256;
 
 [[noreturn]] void fail(const char* what) {
   throw std::runtime_error(std::string("sluice::HttpClient: ") + what + ": " +
@@ -26,7 +35,16 @@ constexpr long kDefaultConnectionCache = 10'000;
 }  // namespace
 
 SocketLoop::SocketLoop(int wake_fd, const HttpClientOptions& options)
-    : wake_fd_(wake_fd), events_(kEventsPerWait) {
+    : options_(options), wake_fd_(wake_fd), events_(kEventsPerWait) {
+  // A per-host cap is enforced by one multi handle; shards would each allow it.
+  if (options_.max_host_connections > 0) {
+    max_shards_ = 1;
+  } else if (options_.max_total_connections > 0) {
+    max_shards_ = std::clamp<std::size_t>(
+        static_cast<std::size_t>(options_.max_total_connections) / kShardTransfers, 1, kMaxShards);
+  } else {
+    max_shards_ = kMaxShards;
+  }
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) fail("epoll_create1");
   epoll_event wake{};
@@ -36,88 +54,213 @@ SocketLoop::SocketLoop(int wake_fd, const HttpClientOptions& options)
     close(epoll_fd_);
     fail("epoll_ctl(eventfd)");
   }
-
-  multi_ = curl_multi_init();
-  if (multi_ == nullptr) {
+  if (open_shard() == nullptr) {
     close(epoll_fd_);
     throw std::runtime_error("sluice::HttpClient: curl_multi_init failed");
   }
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &SocketLoop::on_socket);
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, static_cast<void*>(this));
-  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &SocketLoop::on_timer);
-  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, static_cast<void*>(this));
-  curl_multi_setopt(multi_, CURLMOPT_PIPELINING,
-                    options.http2_multiplex ? long{CURLPIPE_MULTIPLEX} : long{CURLPIPE_NOTHING});
-  if (options.max_host_connections > 0) {
-    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
-  }
-  if (options.max_total_connections > 0) {
-    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.max_total_connections);
-  }
-  // libcurl sizes the cache at 4 x the transfers added at the moment a connection is
-  // returned; between two waves of requests that is a handful, and the idle
-  // connections of the last wave would be closed just before the next one needs them.
-  long cache_size = options.connection_cache_size;
-  if (cache_size <= 0)
-    cache_size =
-        options.max_total_connections > 0 ? options.max_total_connections : kDefaultConnectionCache;
-  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, cache_size);
 }
 
 SocketLoop::~SocketLoop() {
   // Every easy handle has been removed by now; this closes the cached connections.
-  curl_multi_cleanup(multi_);
+  for (auto& shard : shards_) curl_multi_cleanup(shard->multi);
   close(epoll_fd_);
 }
 
-CURLMcode SocketLoop::add(CURL* easy) noexcept {
-  return curl_multi_add_handle(multi_, easy);
-}
-
-void SocketLoop::remove(CURL* easy) noexcept {
-  curl_multi_remove_handle(multi_, easy);
-}
-
-int SocketLoop::on_socket(CURL* /*easy*/, curl_socket_t socket, int what, void* loop_ptr,
-                          void* /*socket_data*/) {
-  auto& loop = *static_cast<SocketLoop*>(loop_ptr);
-  if (what == CURL_POLL_REMOVE) {
-    // The socket may be closed already, which removed it from epoll; ENOENT/EBADF are fine.
-    epoll_ctl(loop.epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
-    return 0;
+SocketLoop::Shard* SocketLoop::open_shard() noexcept {
+  if (shards_.size() >= max_shards_) return nullptr;
+  std::unique_ptr<Shard> shard;
+  try {
+    shard = std::make_unique<Shard>();
+    shards_.reserve(shards_.size() + 1);
+  } catch (...) {
+    return nullptr;
   }
-  epoll_event ev{};
-  ev.data.fd = socket;
-  if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
-  if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
-  // curl closes and opens sockets without always telling us in between (a closed fd
-  // leaves epoll by itself and its number comes back), so ADD and MOD fall back on
-  // each other instead of trusting bookkeeping.
-  if (epoll_ctl(loop.epoll_fd_, EPOLL_CTL_MOD, socket, &ev) != 0) {
-    if (errno != ENOENT || epoll_ctl(loop.epoll_fd_, EPOLL_CTL_ADD, socket, &ev) != 0) {
-      return -1;  // libcurl then fails the transfers on this socket
+  CURLM* multi = curl_multi_init();
+  if (multi == nullptr) return nullptr;
+  shard->loop = this;
+  shard->index = static_cast<std::uint32_t>(shards_.size());
+  shard->multi = multi;
+  shard->room = kShardTransfers;
+  void* data = static_cast<void*>(shard.get());
+  curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &SocketLoop::on_socket);
+  curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, data);
+  curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &SocketLoop::on_timer);
+  curl_multi_setopt(multi, CURLMOPT_TIMERDATA, data);
+  curl_multi_setopt(multi, CURLMOPT_PIPELINING,
+                    options_.http2_multiplex ? long{CURLPIPE_MULTIPLEX} : long{CURLPIPE_NOTHING});
+  if (options_.max_host_connections > 0) {
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options_.max_host_connections);
+  }
+  // The total cap is split over every shard there may be, so that together they keep it.
+  long total_cap = 0;
+  if (options_.max_total_connections > 0) {
+    const auto k = static_cast<long>(max_shards_);
+    const auto i = static_cast<long>(shard->index);
+    total_cap = options_.max_total_connections / k + (i < options_.max_total_connections % k);
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, total_cap);
+    shard->room = std::min<std::size_t>(kShardTransfers, static_cast<std::size_t>(total_cap));
+  }
+  // libcurl sizes the cache at 4 x the transfers added at the moment a connection is
+  // returned; between two waves of requests that is a handful, and the idle
+  // connections of the last wave would be closed just before the next one needs them.
+  long cache_size = options_.connection_cache_size;
+  if (cache_size <= 0) cache_size = total_cap > 0 ? total_cap : kDefaultConnectionCache;
+  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, cache_size);
+  shards_.push_back(std::move(shard));  // cannot throw: reserved above
+  return shards_.back().get();
+}
+
+SocketLoop::Shard* SocketLoop::pick_shard() noexcept {
+  // The first shard with room: at low load that is always the first, so its idle
+  // connections are the ones reused; a shard opens only when all are full.
+  for (auto& shard : shards_) {
+    if (shard->transfers < shard->room) return shard.get();
+  }
+  if (Shard* opened = open_shard()) return opened;
+  Shard* least = shards_.front().get();
+  for (auto& shard : shards_) {
+    if (shard->transfers < least->transfers) least = shard.get();
+  }
+  return least;
+}
+
+CURLMcode SocketLoop::add(CURL* easy, std::size_t& shard_index) noexcept {
+  // A connection keeps the socket callbacks of the handle that opened it, so every
+  // connection reports its close to this loop.
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &SocketLoop::on_open);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &SocketLoop::on_close);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
+  Shard* shard = pick_shard();
+  const CURLMcode rc = curl_multi_add_handle(shard->multi, easy);
+  if (rc == CURLM_OK) ++shard->transfers;
+  shard_index = shard->index;
+  return rc;
+}
+
+void SocketLoop::remove(CURL* easy, std::size_t shard_index) noexcept {
+  Shard& shard = *shards_[shard_index];
+  if (curl_multi_remove_handle(shard.multi, easy) == CURLM_OK && shard.transfers > 0) {
+    --shard.transfers;
+  }
+}
+
+SocketLoop::SocketState* SocketLoop::state(curl_socket_t socket) {
+  if (socket < 0) return nullptr;
+  const auto index = static_cast<std::size_t>(socket);
+  if (index >= sockets_.size()) {
+    try {
+      sockets_.resize(std::max<std::size_t>(index + 1, 2 * sockets_.size()));
+    } catch (...) {
+      return nullptr;  // untracked: watched and unwatched eagerly
     }
   }
-  return 0;
+  return &sockets_[index];
 }
 
-int SocketLoop::on_timer(CURLM* /*multi*/, long timeout_ms, void* loop_ptr) {
+curl_socket_t SocketLoop::on_open(void* loop_ptr, curlsocktype /*purpose*/,
+                                  curl_sockaddr* address) {
   auto& loop = *static_cast<SocketLoop*>(loop_ptr);
+  const curl_socket_t socket = ::socket(address->family, address->socktype, address->protocol);
+  if (SocketState* s = loop.state(socket)) {
+    // A new descriptor is in no epoll set, whatever an earlier one of that number was.
+    *s = SocketState{.tracked = true};
+  }
+  return socket;
+}
+
+int SocketLoop::on_close(void* loop_ptr, curl_socket_t socket) {
+  auto& loop = *static_cast<SocketLoop*>(loop_ptr);
+  if (SocketState* s = loop.state(socket)) {
+    // Closing takes the socket out of epoll by itself; the state must forget it too,
+    // or a later descriptor of the same number would be taken as registered.
+    *s = SocketState{};
+  }
+  return ::close(socket);
+}
+
+bool SocketLoop::watch(curl_socket_t socket, std::uint32_t events, std::uint32_t shard) noexcept {
+  SocketState* s = state(socket);
+  if (s != nullptr) s->shard = shard;
+  if (s != nullptr && s->tracked && events != 0 && s->registered == events) {
+    s->wanted = true;  // still registered from its previous transfer: nothing to do
+    return true;
+  }
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = socket;
+  // Untracked descriptors (curl's own, such as a resolver's) can be closed and their
+  // number reused without a word to us, so the state is only a guess of which call
+  // will work; the other is the fallback.
+  const bool registered = s != nullptr && s->registered != 0;
+  const int first = registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (epoll_ctl(epoll_fd_, first, socket, &ev) != 0) {
+    const int second = registered ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    if ((errno != ENOENT && errno != EEXIST) || epoll_ctl(epoll_fd_, second, socket, &ev) != 0) {
+      if (s != nullptr) s->registered = 0;
+      return false;
+    }
+  }
+  if (s != nullptr) {
+    s->registered = events;
+    s->wanted = true;
+  }
+  return true;
+}
+
+void SocketLoop::unwatch(curl_socket_t socket) noexcept {
+  SocketState* s = state(socket);
+  if (s != nullptr && s->tracked) {
+    s->wanted = false;  // stays registered for the connection's next transfer
+    return;
+  }
+  // The socket may be closed already, which removed it from epoll; ENOENT/EBADF are fine.
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+  if (s != nullptr) s->registered = 0;
+}
+
+int SocketLoop::on_socket(CURL* /*easy*/, curl_socket_t socket, int what, void* shard_ptr,
+                          void* /*socket_data*/) {
+  auto& shard = *static_cast<Shard*>(shard_ptr);
+  if (what == CURL_POLL_REMOVE) {
+    shard.loop->unwatch(socket);
+    return 0;
+  }
+  std::uint32_t events = 0;
+  if (what & CURL_POLL_IN) events |= EPOLLIN;
+  if (what & CURL_POLL_OUT) events |= EPOLLOUT;
+  // -1: libcurl fails the transfers on this socket
+  return shard.loop->watch(socket, events, shard.index) ? 0 : -1;
+}
+
+int SocketLoop::on_timer(CURLM* /*multi*/, long timeout_ms, void* shard_ptr) {
+  auto& shard = *static_cast<Shard*>(shard_ptr);
   if (timeout_ms < 0) {
-    loop.curl_deadline_.reset();
+    shard.deadline.reset();
   } else {
-    loop.curl_deadline_ = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    shard.deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   }
   return 0;
 }
 
 void SocketLoop::act(curl_socket_t socket, int events) noexcept {
   int running = 0;
-  curl_multi_socket_action(multi_, socket, events, &running);
+  if (socket >= 0 && static_cast<std::size_t>(socket) < sockets_.size()) {
+    const std::uint32_t shard = sockets_[static_cast<std::size_t>(socket)].shard;
+    if (shard < shards_.size()) {
+      curl_multi_socket_action(shards_[shard]->multi, socket, events, &running);
+      return;
+    }
+  }
+  // A socket the loop has no record of (memory ran out): every shard is asked, and the
+  // ones that do not know it ignore it.
+  for (auto& shard : shards_) curl_multi_socket_action(shard->multi, socket, events, &running);
 }
 
 int SocketLoop::epoll_timeout_ms(std::optional<Clock::time_point> deadline) const noexcept {
-  if (curl_deadline_ && (!deadline || *curl_deadline_ < *deadline)) deadline = curl_deadline_;
+  for (const auto& shard : shards_) {
+    if (shard->deadline && (!deadline || *shard->deadline < *deadline)) deadline = shard->deadline;
+  }
   if (!deadline) return -1;
   const auto left = *deadline - Clock::now();
   if (left <= Clock::duration::zero()) return 0;
@@ -137,16 +280,31 @@ void SocketLoop::wait_and_dispatch(std::optional<Clock::time_point> deadline) {
       eventfd_read(wake_fd_, &drained);
       continue;
     }
+    if (ev.data.fd >= 0 && static_cast<std::size_t>(ev.data.fd) < sockets_.size()) {
+      SocketState& s = sockets_[static_cast<std::size_t>(ev.data.fd)];
+      if (s.tracked && !s.wanted && s.registered != 0) {
+        // An idle connection (the server closed it, most likely): stop watching it
+        // rather than be woken again and again; curl finds out when it next uses it.
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, ev.data.fd, nullptr);
+        s.registered = 0;
+        continue;
+      }
+    }
     int mask = 0;
     if (ev.events & EPOLLIN) mask |= CURL_CSELECT_IN;
     if (ev.events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
     if (ev.events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
     act(ev.data.fd, mask);
   }
-  if (curl_deadline_ && Clock::now() >= *curl_deadline_) {
-    // Cleared first: the call below may set a new deadline through on_timer.
-    curl_deadline_.reset();
-    act(CURL_SOCKET_TIMEOUT, 0);
+  const auto now = Clock::now();
+  for (auto& s : shards_) {
+    Shard& shard = *s;
+    if (shard.deadline && now >= *shard.deadline) {
+      // Cleared first: the call below may set a new deadline through on_timer.
+      shard.deadline.reset();
+      int running = 0;
+      curl_multi_socket_action(shard.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
   }
 }
 

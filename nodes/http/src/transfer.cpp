@@ -44,6 +44,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
       // A new response begins (a redirect hop or a 100 Continue): only the final
       // response's headers are reported.
       t.headers.clear();
+      t.headers.reserve(8);  // one allocation for a typical response's headers
     } else if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
       if (!t.headers.empty()) {  // obsolete line folding: continues the previous value
         t.headers.back().second.append(" ").append(trim(line));
@@ -84,16 +85,50 @@ void reset_attempt(Transfer& transfer) noexcept {
   transfer.error_buffer[0] = '\0';
 }
 
-CURLcode configure_easy(CURL* easy, Transfer& t, const HttpClientOptions& options) {
+bool is_plain_get(const HttpRequest& request) noexcept {
+  return (request.method == "GET" || request.method.empty()) && request.body.empty() &&
+         request.headers.empty();
+}
+
+namespace {
+
+// The options that point into one transfer or depend on its request's URL and timeouts.
+CURLcode set_per_request(CURL* easy, Transfer& t, const HttpClientOptions& options) {
   const HttpRequest& req = t.request;
   CURLcode rc = CURLE_OK;
   const auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
   };
-
   set(CURLOPT_PRIVATE, static_cast<void*>(&t));
   set(CURLOPT_ERRORBUFFER, t.error_buffer);
   set(CURLOPT_URL, req.url.c_str());
+  set(CURLOPT_TIMEOUT_MS, to_curl_ms(req.timeout.value_or(options.timeout)));
+  set(CURLOPT_CONNECTTIMEOUT_MS, to_curl_ms(req.connect_timeout.value_or(options.connect_timeout)));
+  t.max_body = options.max_response_bytes;
+  set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
+  set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
+  return rc;
+}
+
+}  // namespace
+
+CURLcode configure_plain_again(CURL* easy, Transfer& t, const HttpClientOptions& options) {
+  return set_per_request(easy, t, options);
+}
+
+void detach_plain(CURL* easy) noexcept {
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, static_cast<void*>(nullptr));
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, static_cast<void*>(nullptr));
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, static_cast<void*>(nullptr));
+}
+
+CURLcode configure_easy(CURL* easy, Transfer& t, const HttpClientOptions& options) {
+  const HttpRequest& req = t.request;
+  CURLcode rc = set_per_request(easy, t, options);
+  const auto set = [&](CURLoption option, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
+  };
 
   // Safe defaults: http and https only, for the first URL and every redirect.
   set(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -101,8 +136,6 @@ CURLcode configure_easy(CURL* easy, Transfer& t, const HttpClientOptions& option
   set(CURLOPT_FOLLOWLOCATION, 1L);
   set(CURLOPT_MAXREDIRS, options.max_redirects);
   set(CURLOPT_NOSIGNAL, 1L);
-  set(CURLOPT_TIMEOUT_MS, to_curl_ms(req.timeout.value_or(options.timeout)));
-  set(CURLOPT_CONNECTTIMEOUT_MS, to_curl_ms(req.connect_timeout.value_or(options.connect_timeout)));
   set(CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
   set(CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
   if (options.http2_multiplex) {
@@ -116,11 +149,8 @@ CURLcode configure_easy(CURL* easy, Transfer& t, const HttpClientOptions& option
   // The size cap is enforced in on_body, not with CURLOPT_MAXFILESIZE: that one fails
   // on a declared Content-Length before any byte arrives, and the contract is that the
   // body is kept up to the cap whether or not its length was declared.
-  t.max_body = options.max_response_bytes;
   set(CURLOPT_WRITEFUNCTION, &on_body);
-  set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
   set(CURLOPT_HEADERFUNCTION, &on_header);
-  set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
 
   // The method and body. libcurl keeps a custom method across redirects, which is
   // what a PUT or DELETE wants; POST follows the usual 301/302 -> GET rules.

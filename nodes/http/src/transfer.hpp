@@ -22,6 +22,8 @@ struct Transfer {
 
   // The attempt under way (the easy handle belongs to the I/O thread's free list).
   CURL* easy = nullptr;
+  bool easy_plain = false;  // the handle is set up as configure_easy sets up a plain GET
+  std::size_t shard = 0;    // the SocketLoop shard running it
   curl_slist* header_list = nullptr;
   std::string body;
   HttpHeaders headers;
@@ -33,10 +35,24 @@ struct Transfer {
 /// Clears what the previous attempt collected.
 void reset_attempt(Transfer& transfer) noexcept;
 
+/// A GET with no body and no headers of its own: most requests, and the ones whose
+/// handle can be set up again by changing only what differs between requests.
+bool is_plain_get(const HttpRequest& request) noexcept;
+
 /// Sets every option of one attempt on a fresh (or curl_easy_reset) handle: the
 /// request itself, the safe defaults, and the callbacks that fill `transfer`.
 /// Returns the first option libcurl rejected, or CURLE_OK.
 CURLcode configure_easy(CURL* easy, Transfer& transfer, const HttpClientOptions& options);
+
+/// For a plain GET on a handle whose last set-up was configure_easy's for a plain GET
+/// (and that is otherwise untouched since): sets only what differs between requests.
+/// Resetting and setting every option again costs more than a fifth of the client's
+/// own work per request.
+CURLcode configure_plain_again(CURL* easy, Transfer& transfer, const HttpClientOptions& options);
+
+/// Points a finished plain GET's handle away from its transfer (so an idle handle keeps
+/// no pointer into a finished request) and leaves the rest set up for the next one.
+void detach_plain(CURL* easy) noexcept;
 
 /// Frees what configure_easy allocated for the attempt (the header list).
 void release_attempt(Transfer& transfer) noexcept;

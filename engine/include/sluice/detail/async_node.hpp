@@ -1,21 +1,35 @@
 // async_map: an operation started with (input, Completion) that completes on any thread.
 //
-//   upstream -> buffer_node -> limiter_node(max_in_flight) -> async_node -> [sequencer] -> ...
-//                                   ^                            |
-//                                   +------ decrement (1) -------+
+//   upstream -> queue_node -> limiter_node(max_in_flight) -> async_node ~~> drain -> [seq] -> ...
+//                                   ^                                        |
+//                                   +-------- decrement (per batch) ---------+
 //
 // The async_node's own concurrency caps only body calls, not operations in flight,
 // hence the limiter; the buffer in front keeps what the limiter rejects (a limiter
-// with nothing buffering before it drops it). Each started operation holds one
-// reserve_wait on the graph, released after its completion's try_put, or by the
-// cancel sweep; a completion that arrives after that sweep is dropped.
+// with nothing buffering before it drops it). The buffer is a FIFO queue_node: a
+// buffer_node hands out its newest item first, so under load an early item could wait
+// behind later ones and an ordered stage's reorder buffer would fill with items waiting
+// for it.
+//
+// Completions do not enter the graph one by one: each would be a task enqueued into the
+// arena from a foreign thread, waking a worker that then spins looking for more, which
+// for an I/O thread completing tens of thousands of requests a second costs more than
+// the requests. They queue in the port instead, and only the first of a batch signals
+// the gateway (~~>) — at once, or when the completing thread's CompletionBatch ends;
+// the drain node's task then puts the whole batch into the graph and gives the limiter
+// back its slots in one decrement. Each started operation holds one reserve_wait on the
+// graph, released once its envelope has been put, or by the cancel sweep; a completion
+// that arrives after that sweep is dropped. A signal on its way holds a wait of its
+// own, so the graph outlives the gateway call even when the run is closed meanwhile.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <tuple>
 
 #include "sluice/completion.hpp"
 #include "sluice/detail/clock.hpp"
@@ -25,98 +39,186 @@
 
 namespace sluice::detail {
 
-/// What completions reach: the gateway while the run is open, nothing once closed.
+/// What the async_node emits: a signal that the port has finished operations to drain,
+/// or one envelope that passes straight through (a placeholder).
+template <class Out>
+struct AsyncMessage {
+  bool drain = false;
+  Envelope<Out> envelope{};
+};
+
+/// A finished operation waiting in its port for the drain.
+template <class Out>
+struct FinishedOperation {
+  Envelope<Out> envelope;
+  FinishedOperation* next = nullptr;
+  std::shared_ptr<FinishedOperation> keep_alive;  // set while queued
+};
+
+/// What completions reach: the drain queue while the run is open, nothing once closed.
 template <class Out, class Gateway>
-class AsyncPort {
+class AsyncPort final : public BatchListener,
+                        public std::enable_shared_from_this<AsyncPort<Out, Gateway>> {
  public:
+  using Finished = FinishedOperation<Out>;
+
   AsyncPort(Gateway& gw, RunContext& run, StageStats& stats) : gw_(gw), run_(run), stats_(stats) {}
 
   /// Takes a graph wait for a new operation; false once closed.
   bool open_operation() {
     std::lock_guard lock(mutex_);
-    if (closed_) return false;
+    if (closed_.load(std::memory_order_relaxed)) return false;
     ++outstanding_;
     gw_.reserve_wait();
     return true;
   }
 
-  /// Hands a finished operation's envelope to the graph, unless closed meanwhile.
-  void deliver(Envelope<Out>&& e, std::exception_ptr error, std::int64_t started_ns) noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      if (closed_) return;  // the cancel sweep already released this operation's wait
-      --outstanding_;
-    }
+  /// Queues a finished operation's envelope for the graph, unless closed meanwhile.
+  void deliver(std::shared_ptr<Finished> op, std::exception_ptr error,
+               std::int64_t started_ns) noexcept {
+    if (closed()) return;  // the cancel sweep already released this operation's wait
     stats_.op_ended(now_ns() - started_ns);
+    Envelope<Out>& e = op->envelope;
     if (error) {
-      run_.fail(stats_, e.index, error, e.weight);
-      e.value.reset();  // travels on as a placeholder
+      run_.fail(stats_, e.index, error, e.weight);  // may cancel, and so close, the run
+      e.value.reset();                              // travels on as a placeholder
     } else {
       stats_.add_out(1);
     }
-    gw_.try_put(e);
-    gw_.release_wait();
+    enqueue(std::move(op));
   }
 
-  /// Releases the waits of every operation still out; later completions are dropped.
+  /// Puts every queued envelope through `put`, then calls `release(n)` for the n put,
+  /// until the queue is empty; the first completion after that signals again.
+  template <class Put, class Release>
+  void drain(Put&& put, Release&& release) noexcept {
+    for (;;) {
+      Finished* batch = nullptr;
+      std::size_t n = 0;
+      {
+        std::lock_guard lock(mutex_);
+        batch = head_;
+        n = queued_;
+        head_ = tail_ = nullptr;
+        queued_ = 0;
+        outstanding_ -= n;
+        if (n == 0) {
+          draining_ = false;
+          return;
+        }
+      }
+      while (batch != nullptr) {
+        Finished* next = batch->next;
+        put(batch->envelope);
+        batch->keep_alive.reset();  // may free it: read `next` first
+        batch = next;
+      }
+      release(n);
+      for (std::size_t i = 0; i < n; ++i) gw_.release_wait();
+    }
+  }
+
+  /// Releases the waits of every operation still out or queued; later completions are
+  /// dropped.
   void close() noexcept {
     std::size_t n = 0;
+    Finished* queued = nullptr;
     {
       std::lock_guard lock(mutex_);
-      if (closed_) return;
-      closed_ = true;
+      if (closed_.load(std::memory_order_relaxed)) return;
+      closed_.store(true, std::memory_order_release);
       n = outstanding_;
       outstanding_ = 0;
+      queued = head_;
+      head_ = tail_ = nullptr;
+      queued_ = 0;
+    }
+    while (queued != nullptr) {
+      Finished* next = queued->next;
+      queued->keep_alive.reset();
+      queued = next;
     }
     for (std::size_t i = 0; i < n; ++i) gw_.release_wait();
   }
 
-  bool closed() const noexcept {
-    std::lock_guard lock(mutex_);
-    return closed_;
-  }
+  bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+
+  void end_of_batch() noexcept override { signal(); }
 
  private:
+  void enqueue(std::shared_ptr<Finished> op) noexcept {
+    bool first = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_.load(std::memory_order_relaxed)) return;
+      Finished* raw = op.get();
+      raw->next = nullptr;
+      raw->keep_alive = std::move(op);
+      (tail_ != nullptr ? tail_->next : head_) = raw;
+      tail_ = raw;
+      ++queued_;
+      first = !draining_;
+      draining_ = true;
+      if (first) gw_.reserve_wait();  // released by signal()
+    }
+    if (first && !defer_to_batch(this->shared_from_this())) signal();
+  }
+
+  void signal() noexcept {
+    gw_.try_put(AsyncMessage<Out>{.drain = true});
+    gw_.release_wait();
+  }
+
   Gateway& gw_;
   RunContext& run_;
   StageStats& stats_;
-  mutable std::mutex mutex_;
-  bool closed_ = false;
-  std::size_t outstanding_ = 0;
+  std::mutex mutex_;
+  std::atomic<bool> closed_{false};  // written under mutex_; read without it
+  std::size_t outstanding_ = 0;      // operations holding a wait: running or queued
+  Finished* head_ = nullptr;         // queued, oldest first
+  Finished* tail_ = nullptr;
+  std::size_t queued_ = 0;
+  bool draining_ = false;  // a drain signal is on its way, or the drain is running
 };
 
 /// One operation in flight: the identity of its envelope and where to deliver.
 template <class Out, class Gateway>
-class AsyncOperation final : public CompletionSlot<Out> {
+class AsyncOperation final : public CompletionSlot<Out>,
+                             public FinishedOperation<Out>,
+                             public std::enable_shared_from_this<AsyncOperation<Out, Gateway>> {
  public:
   AsyncOperation(std::shared_ptr<AsyncPort<Out, Gateway>> port, Envelope<Out> meta)
-      : port_(std::move(port)), meta_(std::move(meta)), started_ns_(now_ns()) {}
+      : port_(std::move(port)), started_ns_(now_ns()) {
+    this->envelope = std::move(meta);
+  }
 
   void deliver(Outcome<Out>&& o) noexcept override {
     if (o.value) {
       try {
-        meta_.value.emplace(std::move(*o.value));
+        this->envelope.value.emplace(std::move(*o.value));
       } catch (...) {
         o.error = std::current_exception();
       }
     } else if (!o.error) {
       o.error = std::make_exception_ptr(std::runtime_error("operation completed without a value"));
     }
-    port_->deliver(std::move(meta_), o.error, started_ns_);
+    // The completion that called this holds a reference, so the object is alive here.
+    port_->deliver(this->shared_from_this(), o.error, started_ns_);
   }
   bool cancelled() const noexcept override { return port_->closed(); }
 
  private:
   std::shared_ptr<AsyncPort<Out, Gateway>> port_;
-  Envelope<Out> meta_;
   std::int64_t started_ns_;
 };
 
 template <class In, class Out, class Op>
 class AsyncRuntime : public OutputNode<Out> {
-  using Node = tbb::flow::async_node<Envelope<In>, Envelope<Out>>;
+  using Message = AsyncMessage<Out>;
+  using Node = tbb::flow::async_node<Envelope<In>, Message>;
   using Gateway = typename Node::gateway_type;
   using Port = AsyncPort<Out, Gateway>;
+  using Drain = tbb::flow::multifunction_node<Message, std::tuple<Envelope<Out>>>;
 
  public:
   AsyncRuntime(BuildContext& ctx, tbb::flow::sender<Envelope<In>>& upstream,
@@ -128,19 +230,30 @@ class AsyncRuntime : public OutputNode<Out> {
         buffer_(ctx.graph),
         limiter_(ctx.graph, opts.max_in_flight),
         node_(ctx.graph, flow_concurrency(body_concurrency),
-              [this](const Envelope<In>& in, typename Node::gateway_type& gw) { start(in, gw); }),
-        count_out_(ctx.graph, tbb::flow::unlimited,
-                   [](const Envelope<Out>&) noexcept -> long { return 1; }),
-        // Successors attach through the output port: async_node's own sender interface
-        // ignores register_successor (it only asserts in debug builds of oneTBB).
-        reorder_(ctx.graph, tbb::flow::output_port<0>(node_), opts.ordered),
+              [this](const Envelope<In>& in, Gateway& gw) { start(in, gw); }),
+        // At most one drain signal is out at a time (the port keeps the rest queued), so
+        // the drain never runs twice at once; pass-through envelopes need no order.
+        drain_(ctx.graph, tbb::flow::unlimited,
+               [this](const Message& m, typename Drain::output_ports_type& ports) {
+                 auto& out = std::get<0>(ports);
+                 if (!m.drain) {
+                   out.try_put(m.envelope);
+                   limiter_.decrementer().try_put(1);
+                   return;
+                 }
+                 port_->drain(
+                     [&](const Envelope<Out>& e) { out.try_put(e); },
+                     [&](std::size_t n) { limiter_.decrementer().try_put(static_cast<long>(n)); });
+               }),
+        // Successors attach through the output port: a multifunction_node's own sender
+        // interface is not where its messages come out.
+        reorder_(ctx.graph, tbb::flow::output_port<0>(drain_), opts.ordered),
         port_(std::make_shared<Port>(node_.gateway(), ctx.run, stats_)) {
     stats_.mark_async();
     tbb::flow::make_edge(upstream, buffer_);
     tbb::flow::make_edge(buffer_, limiter_);
     tbb::flow::make_edge(limiter_, node_);
-    tbb::flow::make_edge(tbb::flow::output_port<0>(node_), count_out_);
-    tbb::flow::make_edge(count_out_, limiter_.decrementer());
+    tbb::flow::make_edge(tbb::flow::output_port<0>(node_), drain_);
     auto port = port_;
     ctx.run.on_cancel([port] { port->close(); });
     if (opts.on_cancel) ctx.run.on_cancel(opts.on_cancel);
@@ -152,19 +265,21 @@ class AsyncRuntime : public OutputNode<Out> {
   Op& op() noexcept { return op_; }
 
  private:
-  void start(const Envelope<In>& in, typename Node::gateway_type& gw) noexcept {
+  using Operation = AsyncOperation<Out, Gateway>;
+
+  void start(const Envelope<In>& in, Gateway& gw) noexcept {
     auto meta = Envelope<Out>::successor_of(in);
     if (!in.value.has_value()) {
-      gw.try_put(meta);  // a placeholder passes straight through
+      gw.try_put(Message{.envelope = meta});  // a placeholder passes straight through
       return;
     }
     if (run_.cancelled()) return;
-    std::shared_ptr<AsyncOperation<Out, Gateway>> operation;
+    std::shared_ptr<Operation> operation;
     try {
-      operation = std::make_shared<AsyncOperation<Out, Gateway>>(port_, meta);
+      operation = std::make_shared<Operation>(port_, meta);
     } catch (...) {
       run_.fail(stats_, in.index, std::current_exception(), in.weight);
-      gw.try_put(meta);
+      gw.try_put(Message{.envelope = meta});
       return;
     }
     if (!port_->open_operation()) return;
@@ -181,10 +296,10 @@ class AsyncRuntime : public OutputNode<Out> {
   RunContext& run_;
   StageStats stats_;
   Op op_;
-  tbb::flow::buffer_node<Envelope<In>> buffer_;
+  tbb::flow::queue_node<Envelope<In>> buffer_;
   tbb::flow::limiter_node<Envelope<In>, long> limiter_;
   Node node_;
-  tbb::flow::function_node<Envelope<Out>, long> count_out_;
+  Drain drain_;
   Reorder<Out> reorder_;
   std::shared_ptr<Port> port_;
 };
@@ -206,7 +321,8 @@ class AsyncSpec final : public NodeSpec {
   std::size_t useful_in_flight() const override { return opts_.max_in_flight; }
   std::string flow_nodes() const override {
     std::ostringstream s;
-    s << "buffer_node -> limiter_node(" << opts_.max_in_flight << ") -> async_node"
+    s << "queue_node -> limiter_node(" << opts_.max_in_flight
+      << ") -> async_node -> multifunction_node (completions in batches)"
       << (opts_.ordered ? " -> sequencer_node" : "");
     return s.str();
   }

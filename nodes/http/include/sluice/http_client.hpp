@@ -33,13 +33,15 @@ struct HttpClientOptions {
   std::size_t max_response_bytes = 64u << 20;
   /// Redirects followed per request (http and https targets only).
   long max_redirects = 10;
-  /// Connections open at once to one host; 0 = no cap. Transfers past it queue.
+  /// Connections open at once to one host; 0 = no cap. Transfers past it queue. (A cap
+  /// keeps every transfer on one multi handle; see HttpClient.)
   long max_host_connections = 0;
   /// Connections open at once in all; 0 = no cap. Transfers past it queue.
   long max_total_connections = 0;
-  /// Idle connections kept for reuse; 0 = automatic: max_total_connections when set,
-  /// else 10,000. (libcurl's own default, 4 per transfer running at that moment, closes
-  /// idle connections whenever the load dips, and the next burst reconnects.)
+  /// Connections kept for reuse, per multi handle (see HttpClient); 0 = automatic: that
+  /// handle's share of max_total_connections when set, else 10,000. (libcurl's own
+  /// default, 4 per transfer running at that moment, closes idle connections whenever
+  /// the load dips, and the next burst reconnects.)
   long connection_cache_size = 0;
   /// Multiplex requests over one HTTP/2 connection when the server offers it.
   bool http2_multiplex = true;
@@ -74,8 +76,15 @@ namespace http_detail {
 class Engine;
 }
 
-/// An asynchronous HTTP client: one libcurl multi handle on one I/O thread of its own.
-/// No other thread touches a curl handle; requests reach the thread through a queue.
+/// An asynchronous HTTP client: libcurl multi handles on one I/O thread of its own. No
+/// other thread touches a curl handle; requests reach the thread through a queue.
+///
+/// Up to 128 transfers in flight run on one multi handle. Past that, more multi handles
+/// (shards, each with its own connection cache) share the thread's epoll set, 128
+/// transfers each: libcurl 7.x walks a multi handle's connections when a transfer starts
+/// and ends, which at thousands of connections costs more than the transfer itself. A
+/// connection is reused only by transfers of its own shard. max_total_connections is
+/// split over the shards; with max_host_connections set there is a single multi handle.
 ///
 /// Every submitted request completes exactly once: its callback runs on the I/O thread
 /// with a response (any status) or an error kind. Keep callbacks short — they hold up
