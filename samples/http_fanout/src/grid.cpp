@@ -125,14 +125,15 @@ std::string draw_grid_png(const fs::path& json, const fs::path& png) {
   const fs::path plotter = self.parent_path() / "plot.py";
   if (ec || !fs::exists(plotter))
     return "the plotter (plot.py) is not installed next to the program";
-  const std::string command = "python3 " + quoted(plotter) + " numaflow --in " + quoted(json) +
-                              " --out " + quoted(png) + " >/dev/null 2>&1";
-  if (std::system(command.c_str()) != 0) {
-    return "python3 with matplotlib is needed (scripts/setup.sh installs it); the grid's "
-           "figures are in " +
-           json.string();
+  // The first python3 on PATH may be a private one without matplotlib; Debian's has it.
+  for (const char* python : {"python3", "/usr/bin/python3"}) {
+    const std::string command = std::string(python) + " " + quoted(plotter) + " numaflow --in " +
+                                quoted(json) + " --out " + quoted(png) + " >/dev/null 2>&1";
+    if (std::system(command.c_str()) == 0) return {};
   }
-  return {};
+  return "python3 with matplotlib is needed (scripts/setup.sh installs it); the grid's "
+         "figures are in " +
+         json.string();
 }
 
 }  // namespace http_fanout
