@@ -103,7 +103,10 @@ TEST(WindowStage, TimeWindowsAccountForEveryItemAndLeaveInOrder) {
     EXPECT_EQ(w.start, 50ms * static_cast<long>(w.number));
     if (i > 0) {  // by interval, then by key
       const auto& p = out[i - 1];
-      EXPECT_TRUE(p.number < w.number || (p.number == w.number && p.key < w.key));
+      EXPECT_TRUE(p.number < w.number || (p.number == w.number && p.key < w.key))
+          << "window " << i - 1 << ": #" << p.number << " key " << p.key << " count " << p.count
+          << (p.partial ? " partial" : "") << "; window " << i << ": #" << w.number << " key "
+          << w.key << " count " << w.count << (w.partial ? " partial" : "");
     }
     if (i + 1 < out.size() && out[i + 1].number != w.number) {
       EXPECT_FALSE(w.partial);  // only the last interval can be cut short

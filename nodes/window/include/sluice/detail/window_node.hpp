@@ -1,15 +1,17 @@
 // The wiring of a tumbling-window stage:
 //
-//   upstream -> [sequencer] -> async_node(serial: key, reduce) -> sequencer -> settle -> ...
+//   upstream -> [sequencer] -> async_node(serial: key, reduce) -> settle -> sequencer -> ...
 //                                   ^ gateway
 //                              timer thread (time windows): closes windows when due
 //
 // Windows close in three places: in the body (a count window reaching its size), on
 // the timer thread (a time window's interval ending, even when no item comes), and in
 // flush() (end of input). Each takes the table's lock, numbers what it closes, and puts
-// it through the async_node's gateway; the sequencer after the node restores the order
-// in which they closed. The timer holds a graph wait while it emits and wakes the
-// driver, as any thread outside the graph that puts work into it must.
+// it through the async_node's gateway; the sequencer at the end restores the order in
+// which they closed. It must come last: not even two serial function_nodes in a row keep
+// the order of what passes through them (the second may take the next message before
+// the first has handed on the one before). The timer holds a graph wait while it emits and wakes
+// the driver, as any thread outside the graph that puts work into it must.
 //
 // A window's items count as delivered in `settle`, inside the graph: counted any
 // earlier (say, on the timer thread as it closes them), the driver could see every
@@ -66,16 +68,16 @@ class WindowRuntime final : public OutputNode<Window<Key, Acc>> {
         input_(ctx.graph, upstream, cfg.ordered),
         node_(ctx.graph, tbb::flow::serial,
               [this](const Envelope<T>& in, Gateway& gw) noexcept { fold(in, gw); }),
-        output_(ctx.graph, tbb::flow::output_port<0>(node_), true),
-        settle_(ctx.graph, tbb::flow::serial,  // serial: keeps the order of closing
-                [this](const Envelope<Pending>& in) noexcept { return settle(in); }) {
+        settle_(ctx.graph, tbb::flow::unlimited,
+                [this](const Envelope<Pending>& in) noexcept { return settle(in); }),
+        output_(ctx.graph, settle_, true) {
     tbb::flow::make_edge(input_.output(), node_);
-    tbb::flow::make_edge(output_.output(), settle_);
+    tbb::flow::make_edge(tbb::flow::output_port<0>(node_), settle_);
     if (by_time_) ctx.run.on_cancel([this] { stop_timer(false); });
   }
   ~WindowRuntime() override { stop_timer(true); }
 
-  tbb::flow::sender<Envelope<W>>& output() override { return settle_; }
+  tbb::flow::sender<Envelope<W>>& output() override { return output_.output(); }
   StageStats* stats() override { return &stats_; }
 
   void activate() override {
@@ -218,8 +220,8 @@ class WindowRuntime final : public OutputNode<Window<Key, Acc>> {
   std::thread timer_;
   Reorder<T> input_;
   Node node_;
-  Reorder<Pending> output_;
   tbb::flow::function_node<Envelope<Pending>, Envelope<W>> settle_;
+  Reorder<W> output_;
 };
 
 template <class T, class Key, class Acc, class KeyFn, class ReduceFn>
@@ -239,7 +241,7 @@ class WindowSpec final : public NodeSpec {
   std::string flow_nodes() const override {
     return std::string(cfg_.ordered ? "sequencer_node -> " : "") + "async_node(serial, tumbling " +
            size_.describe() + (size_.by_time() ? ", timer thread" : "") +
-           ") -> sequencer_node -> function_node(serial, settle)";
+           ") -> function_node(settle) -> sequencer_node";
   }
 
  private:
