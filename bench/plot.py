@@ -23,6 +23,8 @@ import re
 import sys
 from collections import defaultdict
 
+from bench_format import delay_text
+
 try:
     import matplotlib
 
@@ -80,17 +82,6 @@ def entries(doc):
         merged["name"] = name
         out.append(merged)
     return out
-
-
-def delay_text(us):
-    us = int(us)
-    if us == 0:
-        return "0"
-    if us % 1_000_000 == 0:
-        return f"{us // 1_000_000}s"
-    if us % 1000 == 0:
-        return f"{us // 1000}ms"
-    return f"{us}us"
 
 
 def si(x, _pos=None):
@@ -170,14 +161,19 @@ def plot_inflight(doc, out):
                 if p["errors"]:
                     ax.annotate(f"{p['errors']} err", (p["in_flight"], p["rps"]), fontsize=7)
         ax.set_xscale("log")
-        log_y(ax)
-        ax.set_title(f"server delay {delay_text(delay)}")
-        ax.set_xlabel("requests in flight")
-        ax.set_ylabel("requests/s")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        finish_rps_panel(ax, f"server delay {delay_text(delay)}", "requests in flight")
     fig.suptitle("HTTP throughput vs requests in flight, per strategy")
     save(fig, out, top=0.92)
+
+
+def finish_rps_panel(ax, title, xlabel):
+    """Log requests/s axis, labels, grid and legend of one HTTP panel."""
+    log_y(ax)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("requests/s")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
 
 
 def plot_delay(doc, out):
@@ -196,12 +192,7 @@ def plot_delay(doc, out):
             ax.plot(xs, [pts[d] for d in sorted(pts)], marker="o", label=strategy,
                     color=colour(strategy))
         ax.set_xticks(range(len(delays)), [delay_text(d) for d in delays])
-        log_y(ax)
-        ax.set_title(f"{inflight} in flight")
-        ax.set_xlabel("server delay per request")
-        ax.set_ylabel("requests/s")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        finish_rps_panel(ax, f"{inflight} in flight", "server delay per request")
     fig.suptitle("HTTP throughput vs I/O delay")
     save(fig, out, top=0.94)
 

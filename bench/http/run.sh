@@ -110,18 +110,10 @@ import re
 import statistics
 import sys
 
+sys.path.insert(0, "bench")  # run.sh works from the project root
+from bench_format import delay_text  # noqa: E402
+
 grid_path, scratch, rounds, wrk_duration = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-
-
-def delay_text(us):
-    us = int(us)
-    if us == 0:
-        return "0"
-    if us % 1_000_000 == 0:
-        return f"{us // 1_000_000}s"
-    if us % 1000 == 0:
-        return f"{us // 1000}ms"
-    return f"{us}us"
 
 
 def ms(value, unit):

@@ -43,6 +43,8 @@ class ItemPuller {
         limit_(limit) {}
 
   StageStats& stats() noexcept { return stats_; }
+  /// Items to pull at most; 0: no limit.
+  std::uint64_t limit() const noexcept { return limit_; }
   bool at_limit() const noexcept { return limit_ != 0 && index_ >= limit_; }
 
   /// Pulls the next item into `out` (weight 1). A pull that throws is an item produced
@@ -130,7 +132,6 @@ class PacedSourceRuntime final : public OutputNode<T> {
                      const SourceOptions& opts)
       : run_(ctx.run),
         items_(ctx.run, name, std::move(source), opts.limit),
-        limit_(opts.limit),
         tickets_(ctx.graph, [this](tbb::flow_control& fc) { return ticket(fc); }),
         limiter_(ctx.graph, ctx.run.max_in_flight()),
         pacer_(ctx, name + ".pace", limiter_, opts.items_per_second),
@@ -156,7 +157,7 @@ class PacedSourceRuntime final : public OutputNode<T> {
  private:
   Envelope<Ticket> ticket(tbb::flow_control& fc) noexcept {
     if (ended_.load(std::memory_order_acquire) || run_.cancelled() ||
-        (limit_ != 0 && issued_ >= limit_)) {
+        (items_.limit() != 0 && issued_ >= items_.limit())) {
       fc.stop();
       return {};
     }
@@ -188,7 +189,6 @@ class PacedSourceRuntime final : public OutputNode<T> {
 
   RunContext& run_;
   ItemPuller<T> items_;
-  std::uint64_t limit_;
   std::uint64_t issued_ = 0;  // tickets (input_node body only)
   std::atomic<bool> ended_{false};
   tbb::flow::input_node<Envelope<Ticket>> tickets_;
