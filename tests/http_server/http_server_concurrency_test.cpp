@@ -112,11 +112,13 @@ TEST(LocalHttpServerConcurrency, HoldsThousandsOfDelayedConnectionsOnOneThread) 
       ClientSocket& socket = sockets[events[e].data.u64];
       if (socket.done) continue;
       if (!socket.sent && (events[e].events & EPOLLOUT)) {
+        // The clock is read before the send: the server may read the request, and start
+        // its delay, before this thread runs again after send() returns.
+        socket.sent_at = Clock::now();
         // A short request on a fresh socket: one send takes it all.
         ASSERT_EQ(::send(socket.fd, request.data(), request.size(), MSG_NOSIGNAL),
                   static_cast<ssize_t>(request.size()));
         socket.sent = true;
-        socket.sent_at = Clock::now();
         epoll_event interest{};
         interest.events = EPOLLIN | EPOLLRDHUP;
         interest.data.u64 = events[e].data.u64;
