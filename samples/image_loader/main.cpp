@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
                                             .good_images = images,
                                             .progress = ::isatty(STDERR_FILENO) != 0});
     if (json) {
-      image_loader::print_json(std::cout, result);
+      std::cout << image_loader::to_json(result).dump(2) << "\n";
     } else {
       image_loader::print_text(std::cout, result);
     }

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ostream>
 
+#include "report_json.hpp"
+
 namespace http_fanout {
 
 std::string format_delay(std::chrono::microseconds d) {
@@ -80,7 +82,8 @@ nlohmann::json to_json(const ScenarioResult& r) {
           {"p50_ms", r.p50_ms},
           {"p99_ms", r.p99_ms},
           {"errors", r.errors},
-          {"windows", std::move(windows)}};
+          {"windows", std::move(windows)},
+          {"report", r.report}};
 }
 
 }  // namespace http_fanout

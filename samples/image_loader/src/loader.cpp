@@ -25,10 +25,31 @@ struct Sample {
 struct Counters {
   std::atomic<std::uint64_t> decoded{0};
   std::atomic<std::uint64_t> downloaded{0};
+  std::atomic<std::size_t> decoding{0};
+  std::atomic<std::size_t> decode_peak{0};
+};
+
+// Counts a decode body as running while it lives, and keeps the peak: the summary shows
+// the stage's cap was used, and never exceeded.
+class RunningDecode {
+ public:
+  explicit RunningDecode(Counters& c) : counters_(c) {
+    const std::size_t now = ++counters_.decoding;
+    std::size_t peak = counters_.decode_peak.load();
+    while (now > peak && !counters_.decode_peak.compare_exchange_weak(peak, now)) {
+    }
+  }
+  ~RunningDecode() { --counters_.decoding; }
+  RunningDecode(const RunningDecode&) = delete;
+  RunningDecode& operator=(const RunningDecode&) = delete;
+
+ private:
+  Counters& counters_;
 };
 
 // A 404 arrives as data (a status); a damaged JPEG throws: both name the URL.
 Sample decode(const sluice::http::Response& r, Counters& counters) {
+  const RunningDecode running(counters);
   if (!r.success()) {
     throw std::runtime_error("GET " + r.url + ": HTTP " + std::to_string(r.status));
   }
@@ -135,6 +156,8 @@ LoaderResult run_loader(const std::vector<sluice::HttpRequest>& requests, const 
   result.failures = std::move(*failures);
   result.decoded_bytes = counters->decoded.load();
   result.downloaded_bytes = counters->downloaded.load();
+  result.decode_concurrency = n;
+  result.decode_peak = counters->decode_peak.load();
   return result;
 }
 

@@ -33,6 +33,8 @@ struct LoaderResult {
   std::size_t batches = 0;
   std::uint64_t decoded_bytes = 0;     ///< RGB bytes out of the decoder
   std::uint64_t downloaded_bytes = 0;  ///< JPEG bytes downloaded
+  std::size_t decode_concurrency = 0;  ///< the decode stage's cap
+  std::size_t decode_peak = 0;         ///< the most decode bodies seen running at once
   std::vector<std::string> failures;   ///< "stage: message", one per failed item
   std::vector<std::string> wrong_reasons;
   std::string device;         ///< "cpu" or "cuda"

@@ -4,25 +4,10 @@
 #include <ostream>
 #include <string>
 
+#include "report_json.hpp"
+
 namespace image_loader {
 namespace {
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::string fixed(double v, int digits) {
   char buf[64];
@@ -55,6 +40,7 @@ void print_text(std::ostream& os, const LoaderResult& r) {
     os << "busiest stage (it bounds the run): " << busiest->name << ", "
        << fixed(busiest->busy_fraction * 100, 1) << " % busy (the table's busy column)\n";
   }
+  os << "decode: at most " << r.decode_peak << " at once (cap " << r.decode_concurrency << ")\n";
   os << "failures: " << r.failures.size() << "\n";
   for (const auto& f : r.failures) os << "  " << f << "\n";
   os << "consumer: " << r.verified << " images in " << r.batches
@@ -64,14 +50,24 @@ void print_text(std::ostream& os, const LoaderResult& r) {
   for (const auto& w : r.wrong_reasons) os << "  " << w << "\n";
 }
 
-void print_json(std::ostream& os, const LoaderResult& r) {
+nlohmann::json to_json(const LoaderResult& r) {
   const Rates x = rates(r);
-  os << "{\"images\": " << r.requested << ", \"ok\": " << r.verified
-     << ", \"failed\": " << r.report.failed << ", \"wrong\": " << r.wrong
-     << ", \"batches\": " << r.batches << ", \"elapsed_s\": " << fixed(r.report.elapsed_s, 6)
-     << ", \"images_per_s\": " << fixed(x.images_per_s, 3)
-     << ", \"mb_per_s\": " << fixed(x.mb_per_s, 3) << ", \"device\": " << json_string(r.device)
-     << ", \"device_detail\": " << json_string(r.device_detail) << "}\n";
+  return {{"requested", r.requested},
+          {"ok", r.verified},
+          {"failed", r.report.failed},
+          {"wrong", r.wrong},
+          {"batches", r.batches},
+          {"elapsed_s", r.report.elapsed_s},
+          {"images_per_s", x.images_per_s},
+          {"mb_per_s", x.mb_per_s},
+          {"downloaded_mb", static_cast<double>(r.downloaded_bytes) / 1e6},
+          {"device", r.device},
+          {"device_detail", r.device_detail},
+          {"decode_concurrency", r.decode_concurrency},
+          {"decode_peak", r.decode_peak},
+          {"failures", r.failures},
+          {"wrong_reasons", r.wrong_reasons},
+          {"report", r.report}};
 }
 
 }  // namespace image_loader

@@ -1,5 +1,7 @@
 // The built http_fanout, run as a user runs it: a JSON summary that adds up, the grid,
 // and clear refusals of bad URLs and flags.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +30,14 @@ TEST_F(HttpFanoutProgram, JsonSummaryAddsUp) {
   for (const auto& w : j["windows"]) in_windows += w["count"].get<int>();
   EXPECT_EQ(in_windows, j["ok"].get<int>() + j["failed"].get<int>());
   EXPECT_GT(j["throughput_rps"].get<double>(), 0);
+  // The engine's report rides along: the HTTP stage saw every message that was sent.
+  const auto& stages = j["report"]["stages"];
+  const auto http =
+      std::find_if(stages.begin(), stages.end(), [](const auto& s) { return s["name"] == "http"; });
+  ASSERT_NE(http, stages.end()) << j["report"].dump();
+  EXPECT_EQ((*http)["in"].get<int>(), j["sent"].get<int>());
+  EXPECT_TRUE((*http)["async"].get<bool>());
+  EXPECT_GE((*http)["busy_fraction"].get<double>(), 0);
 }
 
 TEST_F(HttpFanoutProgram, TextModePrintsOneLinePerWindow) {
