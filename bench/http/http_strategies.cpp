@@ -17,7 +17,10 @@
 // every in-flight slot was busy waiting on the server the whole time (0 for delay 0,
 // where the bound is undefined). The rate is over the whole case, ramp-up and drain
 // included. `errors` counts non-2xx answers, transport errors and items the pipeline did
-// not deliver; a case with errors is also labelled "ERRORS".
+// not deliver; a case with errors is also labelled "ERRORS". `cpu_us_per_req` is the
+// process's CPU time per request (the client's alone with --server; with the in-process
+// server, both), and `io_cpu_us_per_req` the part spent on the HttpClient's I/O threads
+// ("sluice-http"): what is left of a core for the rest bounds the rate at zero delay.
 //
 //   bench_http                                   # the whole grid, in-process server
 //   bench_http --server=http://127.0.0.1:8080    # against a running sluice-http-server
@@ -44,6 +47,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "cpu_time.hpp"
 #include "sluice/http.hpp"
 #include "sluice/http_server.hpp"
 #include "sluice/pipeline.hpp"
@@ -230,6 +234,7 @@ void run_case(benchmark::State& state, const Case& c) {
   const std::string url = base_url() + "/delay?us=" + std::to_string(c.delay.count()) + "&n=100";
   Outcome out;
   double seconds = 0.0;
+  const CpuTime cpu_before = CpuTime::now("sluice-http");
   for (auto _ : state) {
     const auto start = Clock::now();
     if (c.strategy == "sequential") {
@@ -241,6 +246,8 @@ void run_case(benchmark::State& state, const Case& c) {
     }
     seconds = std::chrono::duration<double>(Clock::now() - start).count();
   }
+  const CpuTime cpu = CpuTime::now("sluice-http") - cpu_before;
+  const double requests_run = static_cast<double>(n) * static_cast<double>(state.iterations());
   const double rps = seconds > 0 ? static_cast<double>(n) / seconds : 0.0;
   const double delay_s = std::chrono::duration<double>(c.delay).count();
   const double ideal = delay_s > 0 ? static_cast<double>(c.in_flight) / delay_s : 0.0;
@@ -252,6 +259,8 @@ void run_case(benchmark::State& state, const Case& c) {
   state.counters["in_flight"] = static_cast<double>(c.in_flight);
   state.counters["delay_us"] = static_cast<double>(c.delay.count());
   state.counters["errors"] = static_cast<double>(out.errors);
+  state.counters["cpu_us_per_req"] = cpu.process_s * 1e6 / requests_run;
+  state.counters["io_cpu_us_per_req"] = cpu.named_s * 1e6 / requests_run;
   std::string label;
   if (out.errors > 0) label = "ERRORS " + std::to_string(out.errors) + "/" + std::to_string(n);
   if (c.strategy == "async" && c.in_flight > static_cast<std::size_t>(connection_cap())) {

@@ -83,11 +83,14 @@ for _ in $(seq 100); do
 done
 
 url="$server_url/delay?us=0&n=100"
-rm -f "$scratch"/http_wrk_t*_r*.txt "$scratch"/http_c64_r*.json
+rm -f "$scratch"/http_wrk_t*_r*.txt "$scratch"/http_wrk_t*_r*.cpu "$scratch"/http_c64_r*.json
 for round in $(seq "$rounds"); do
   for t in 1 2; do
     echo "== round $round: wrk -t$t -c64 -d$wrk_duration --latency $url"
-    wrk -t"$t" -c64 -d"$wrk_duration" --latency "$url" > "$scratch/http_wrk_t${t}_r$round.txt"
+    # bash's time keyword: wrk's own CPU (user, system), to set beside bench_http's per request.
+    TIMEFORMAT='%U %S'
+    { time wrk -t"$t" -c64 -d"$wrk_duration" --latency "$url" \
+      > "$scratch/http_wrk_t${t}_r$round.txt"; } 2> "$scratch/http_wrk_t${t}_r$round.cpu"
     grep -E "Requests/sec" "$scratch/http_wrk_t${t}_r$round.txt"
   done
   echo "== round $round: bench_http (threadpool|async)/inflight:64/delay:0"
@@ -123,8 +126,10 @@ def ms(value, unit):
 def parse_wrk(path):
     text = open(path).read()
     rps = float(re.search(r"Requests/sec:\s*([0-9.]+)", text).group(1))
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    user, system = (float(x) for x in open(path[: -len(".txt")] + ".cpu").read().split()[-2:])
     lat = dict(re.findall(r"^\s*(50|99)%\s+([0-9.]+(?:us|ms|s))", text, re.M))
-    out = {"rps": rps}
+    out = {"rps": rps, "requests": requests, "cpu_us_per_req": (user + system) * 1e6 / requests}
     for p, v in lat.items():
         m = re.match(r"([0-9.]+)(us|ms|s)", v)
         out[f"p{p}_ms"] = ms(m.group(1), m.group(2))
@@ -163,15 +168,15 @@ ceiling_threads = max(wrk_rps, key=lambda t: wrk_rps[t])
 ceiling = wrk_rps[ceiling_threads]
 async_rps = median([b["rps"] for b in c64["async"]])
 pool_rps = median([b["rps"] for b in c64["threadpool"]])
+round_keys = ("rps", "p50_ms", "p99_ms", "errors", "cpu_us_per_req", "io_cpu_us_per_req")
 comparison = {
     "url": "/delay?us=0&n=100",
     "connections": 64,
     "rounds": rounds,
     "wrk_flags": {t: f"-t{t} -c64 -d{wrk_duration} --latency" for t in (1, 2)},
     "wrk_rounds": {f"t{t}": wrk[t] for t in (1, 2)},
-    "async_rounds": [{k: b[k] for k in ("rps", "p50_ms", "p99_ms", "errors")} for b in c64["async"]],
-    "threadpool_rounds": [{k: b[k] for k in ("rps", "p50_ms", "p99_ms", "errors")}
-                          for b in c64["threadpool"]],
+    "async_rounds": [{k: b[k] for k in round_keys} for b in c64["async"]],
+    "threadpool_rounds": [{k: b[k] for k in round_keys} for b in c64["threadpool"]],
     "wrk_t1_rps_median": wrk_rps[1],
     "wrk_t2_rps_median": wrk_rps[2],
     "ceiling_rps": ceiling,
@@ -179,6 +184,9 @@ comparison = {
     "async_rps_median": async_rps,
     "threadpool_rps_median": pool_rps,
     "async_over_wrk": async_rps / ceiling if ceiling > 0 else float("nan"),
+    "wrk_t1_cpu_us_per_req_median": median([w["cpu_us_per_req"] for w in wrk[1]]),
+    "async_cpu_us_per_req_median": median([b["cpu_us_per_req"] for b in c64["async"]]),
+    "async_io_cpu_us_per_req_median": median([b["io_cpu_us_per_req"] for b in c64["async"]]),
 }
 grid["wrk_comparison"] = comparison
 with open(grid_path, "w") as f:
@@ -211,6 +219,9 @@ for name in ("threadpool", "async"):
           f"(rounds: {listed(b['rps'] for b in bs)})")
 print(f"async / wrk at 64 connections, zero delay = {comparison['async_over_wrk']:.2f} "
       f"(ceiling: {comparison['ceiling']}, the faster wrk)")
+print(f"client CPU per request: wrk -t1 {comparison['wrk_t1_cpu_us_per_req_median']:.1f} us, "
+      f"async {comparison['async_cpu_us_per_req_median']:.1f} us, of which "
+      f"{comparison['async_io_cpu_us_per_req_median']:.1f} us on the HttpClient's I/O thread")
 
 def find(strategy, n, us):
     for b in rows:

@@ -1,8 +1,11 @@
 // sluice::HttpClient against the in-process LocalHttpServer: what a response carries,
 // methods and bodies, redirects, connection reuse and caps, blocking fetch from many
 // threads.
+#include <pthread.h>
+
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -188,6 +191,21 @@ TEST(http_client, CallbacksMaySubmitMore) {
   client.submit({.url = server.url("/bytes?n=1")}, chain);
   ASSERT_TRUE(got.wait(30));
   for (const auto& r : got.take()) EXPECT_TRUE(r.success());
+}
+
+TEST(http_client, CompletionsRunOnTheNamedIoThread) {
+  // The name is what top -H, perf and bench_http's CPU accounting look for.
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  std::promise<std::string> name;
+  client.submit({.url = server.url("/bytes?n=1")}, [&name](sluice::HttpResponse) {
+    char buffer[16] = {};
+    pthread_getname_np(pthread_self(), buffer, sizeof buffer);
+    name.set_value(buffer);
+  });
+  auto future = name.get_future();
+  ASSERT_EQ(future.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(future.get(), "sluice-http");
 }
 
 TEST(http_client, UnresolvableHostIsDns) {

@@ -1,5 +1,6 @@
 #include "client_engine.hpp"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -120,6 +121,10 @@ HttpCounters Engine::counters() const noexcept {
 
 void Engine::run() noexcept {
   current_io_engine = this;
+#ifdef __linux__
+  // Named so that top -H, perf and a debugger show which thread is the client's I/O.
+  pthread_setname_np(pthread_self(), "sluice-http");
+#endif
   try {
     SocketLoop sockets(wake_fd_, options_);
     loop(sockets);
