@@ -25,6 +25,7 @@
 //   bench_http                                   # the whole grid, in-process server
 //   bench_http --server=http://127.0.0.1:8080    # against a running sluice-http-server
 //   bench_http --benchmark_filter='^async/'      # one strategy
+//   bench_http --pipeline-threads=1              # the async pipeline on one thread
 //   bench_http --benchmark_format=json --benchmark_out=http.json
 //
 // Names are STRATEGY/inflight:N/delay:D (D = 0, 200us, 1ms, 200ms, 1s). Two extra cases,
@@ -68,6 +69,13 @@ std::uint64_t fd_limit() {
 std::string& external_server() {
   static std::string url;
   return url;
+}
+
+// RunOptions::threads for the async strategy's pipeline (0: oneTBB's default). With 1,
+// no worker thread is left to spin between bursts: run.sh compares the two at zero delay.
+std::size_t& pipeline_threads() {
+  static std::size_t threads = 0;
+  return threads;
 }
 
 std::string base_url() {
@@ -214,7 +222,7 @@ Outcome run_async(const std::string& url, std::size_t n, std::size_t in_flight) 
                     latency[i] = static_cast<double>(now - static_cast<std::int64_t>(r.tag)) / 1e6;
                   if (!r.success()) errors.fetch_add(1);
                 })
-          .run({.deadline = 120s});
+          .run({.threads = pipeline_threads(), .deadline = 120s});
   std::uint64_t errs = errors.load();
   if (report.delivered < n) errs += n - report.delivered;  // cancelled, failed or lost
   latency.resize(std::min(filled.load(), n));
@@ -296,31 +304,42 @@ void register_all() {
   register_case({"async", 64, 0us});
 }
 
-// Takes --server=URL / --server URL out of argv (benchmark::Initialize would reject it).
-std::string take_server_flag(int& argc, char** argv) {
-  std::string url;
-  if (const char* env = std::getenv("SLUICE_BENCH_HTTP_SERVER")) url = env;
+// Takes --NAME=VALUE / --NAME VALUE out of argv (benchmark::Initialize would reject it);
+// `fallback` when absent.
+std::string take_flag(int& argc, char** argv, std::string_view name, std::string fallback) {
+  const std::string prefix = "--" + std::string(name);
+  std::string value = std::move(fallback);
   int out = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg(argv[i]);
-    if (arg.starts_with("--server=")) {
-      url = std::string(arg.substr(9));
-    } else if (arg == "--server" && i + 1 < argc) {
-      url = argv[++i];
+    if (arg.starts_with(prefix + "=")) {
+      value = std::string(arg.substr(prefix.size() + 1));
+    } else if (arg == prefix && i + 1 < argc) {
+      value = argv[++i];
     } else {
       argv[out++] = argv[i];
     }
   }
   argc = out;
   argv[argc] = nullptr;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
+  return value;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  external_server() = take_server_flag(argc, argv);
+  const char* env_server = std::getenv("SLUICE_BENCH_HTTP_SERVER");
+  std::string server = take_flag(argc, argv, "server", env_server != nullptr ? env_server : "");
+  while (!server.empty() && server.back() == '/') server.pop_back();
+  external_server() = server;
+  const std::string threads = take_flag(argc, argv, "pipeline-threads", "0");
+  char* end = nullptr;
+  pipeline_threads() = std::strtoul(threads.c_str(), &end, 10);
+  if (threads.empty() || *end != '\0') {
+    std::fprintf(stderr, "bench_http: --pipeline-threads wants a number, got '%s'\n",
+                 threads.c_str());
+    return 2;
+  }
   const std::uint64_t limit = fd_limit();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
@@ -328,6 +347,7 @@ int main(int argc, char** argv) {
                static_cast<unsigned long long>(limit), base_url().c_str(),
                external_server().empty() ? "in this process" : "external", connection_cap());
   benchmark::AddCustomContext("server", external_server().empty() ? "in-process" : "external");
+  benchmark::AddCustomContext("pipeline_threads", std::to_string(pipeline_threads()));
   register_all();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -10,8 +10,9 @@
 #    and 10,000 there, not 20,000 in one process
 # 3. the ceiling, in ROUNDS rounds: wrk -t1 -c64 and wrk -t2 -c64 (-d WRK_DURATION, --latency)
 #    on /delay?us=0&n=100, then bench_http's threadpool/ and async/inflight:64/delay:0 on
-#    the same URL; medians of the rounds are compared (interleaving the rounds spreads the
-#    machine's noise over both sides)
+#    the same URL, and the async case again with its pipeline on one thread; medians of the
+#    rounds are compared (interleaving the rounds spreads the machine's noise over both
+#    sides)
 # 4. bench_http's whole grid against that server -> bench/results/http.json, with the wrk
 #    rounds and the comparison added under "wrk_comparison"
 # 5. prints the table and "async / wrk at 64 connections, zero delay = X"
@@ -27,7 +28,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     -h | --help)
-      sed -n '2,24p' "$0"
+      sed -n '2,23p' "$0"
       exit 0
       ;;
     *)
@@ -83,7 +84,8 @@ for _ in $(seq 100); do
 done
 
 url="$server_url/delay?us=0&n=100"
-rm -f "$scratch"/http_wrk_t*_r*.txt "$scratch"/http_wrk_t*_r*.cpu "$scratch"/http_c64_r*.json
+rm -f "$scratch"/http_wrk_t*_r*.txt "$scratch"/http_wrk_t*_r*.cpu "$scratch"/http_c64_r*.json \
+  "$scratch"/http_c64_1t_r*.json
 for round in $(seq "$rounds"); do
   for t in 1 2; do
     echo "== round $round: wrk -t$t -c64 -d$wrk_duration --latency $url"
@@ -97,6 +99,10 @@ for round in $(seq "$rounds"); do
   "$bench" --server="$server_url" --benchmark_filter='^(threadpool|async)/inflight:64/delay:0/' \
     --benchmark_format=json --benchmark_out="$scratch/http_c64_r$round.json" \
     --benchmark_out_format=json > /dev/null
+  echo "== round $round: bench_http async/inflight:64/delay:0 --pipeline-threads=1"
+  "$bench" --server="$server_url" --pipeline-threads=1 \
+    --benchmark_filter='^async/inflight:64/delay:0/' --benchmark_format=json \
+    --benchmark_out="$scratch/http_c64_1t_r$round.json" --benchmark_out_format=json > /dev/null
 done
 
 echo "== bench_http grid (filter: $filter)"
@@ -146,13 +152,15 @@ with open(grid_path) as f:
 rows = grid["benchmarks"]
 
 wrk = {1: [], 2: []}
-c64 = {"async": [], "threadpool": []}
+c64 = {"async": [], "threadpool": [], "async_one_thread": []}
 for r in range(1, rounds + 1):
     for t in (1, 2):
         wrk[t].append(parse_wrk(f"{scratch}/http_wrk_t{t}_r{r}.txt"))
     with open(f"{scratch}/http_c64_r{r}.json") as f:
         for b in json.load(f)["benchmarks"]:
             c64[b["name"].split("/")[0]].append(b)
+    with open(f"{scratch}/http_c64_1t_r{r}.json") as f:
+        c64["async_one_thread"].extend(json.load(f)["benchmarks"])
 
 
 def median(xs):
@@ -177,12 +185,14 @@ comparison = {
     "wrk_rounds": {f"t{t}": wrk[t] for t in (1, 2)},
     "async_rounds": [{k: b[k] for k in round_keys} for b in c64["async"]],
     "threadpool_rounds": [{k: b[k] for k in round_keys} for b in c64["threadpool"]],
+    "async_one_thread_rounds": [{k: b[k] for k in round_keys} for b in c64["async_one_thread"]],
     "wrk_t1_rps_median": wrk_rps[1],
     "wrk_t2_rps_median": wrk_rps[2],
     "ceiling_rps": ceiling,
     "ceiling": f"wrk -t{ceiling_threads}",
     "async_rps_median": async_rps,
     "threadpool_rps_median": pool_rps,
+    "async_one_thread_rps_median": median([b["rps"] for b in c64["async_one_thread"]]),
     "async_over_wrk": async_rps / ceiling if ceiling > 0 else float("nan"),
     "wrk_t1_cpu_us_per_req_median": median([w["cpu_us_per_req"] for w in wrk[1]]),
     "async_cpu_us_per_req_median": median([b["cpu_us_per_req"] for b in c64["async"]]),
@@ -209,11 +219,11 @@ print(f"64 connections, zero delay, /delay?us=0&n=100, one sluice-http-server, "
 for t in (1, 2):
     p50 = median([w.get("p50_ms", float("nan")) for w in wrk[t]])
     p99 = median([w.get("p99_ms", float("nan")) for w in wrk[t]])
-    print(f"  wrk -t{t} -c64:            {wrk_rps[t]:>8.0f} req/s, p50 {p50:.3f} ms, p99 {p99:.3f} ms "
+    print(f"  wrk -t{t} -c64:                     {wrk_rps[t]:>8.0f} req/s, p50 {p50:.3f} ms, p99 {p99:.3f} ms "
           f"(rounds: {listed(w['rps'] for w in wrk[t])})")
-for name in ("threadpool", "async"):
+for name in ("threadpool", "async", "async_one_thread"):
     bs = c64[name]
-    print(f"  {name + ' (bench_http)':<24} {median([b['rps'] for b in bs]):>8.0f} req/s, "
+    print(f"  {name + ' (bench_http)':<33} {median([b['rps'] for b in bs]):>8.0f} req/s, "
           f"p50 {median([b['p50_ms'] for b in bs]):.3f} ms, "
           f"p99 {median([b['p99_ms'] for b in bs]):.3f} ms "
           f"(rounds: {listed(b['rps'] for b in bs)})")

@@ -22,29 +22,24 @@ using image_loader::LoaderResult;
 
 class ImageLoaderPipeline : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    cache_ = new fs::path(fs::temp_directory_path() /
-                          ("image_loader_pipeline_" + std::to_string(::getpid())));
-    fs::remove_all(*cache_);
-  }
-  static void TearDownTestSuite() {
-    fs::remove_all(*cache_);
-    delete cache_;
+  // One cache for the suite: the images are generated once and reused by every test.
+  static void SetUpTestSuite() { fs::remove_all(cache()); }
+  static void TearDownTestSuite() { fs::remove_all(cache()); }
+  static const fs::path& cache() {
+    static const fs::path path =
+        fs::temp_directory_path() / ("image_loader_pipeline_" + std::to_string(::getpid()));
+    return path;
   }
 
   // One run over `images` good images plus `bad` corrupt and `bad` missing ones.
   static LoaderResult load(std::size_t images, std::size_t bad, LoaderOptions options) {
-    const auto dataset = image_loader::prepare_dataset(*cache_, images, bad);
+    const auto dataset = image_loader::prepare_dataset(cache(), images, bad);
     sluice::LocalHttpServer server({.static_root = dataset.root});
     options.good_images = images;
     return image_loader::run_loader(image_loader::make_requests(dataset, server.url("/static/")),
                                     options);
   }
-
-  static fs::path* cache_;
 };
-
-fs::path* ImageLoaderPipeline::cache_ = nullptr;
 
 TEST_F(ImageLoaderPipeline, EveryGoodImageArrivesOnceAndIntact) {
   const auto r = load(
@@ -103,7 +98,7 @@ TEST_F(ImageLoaderPipeline, DecodeKeepsToItsCap) {
   }
 }
 
-TEST_F(ImageLoaderPipeline, CudaWithoutADeviceIsRefusedBeforeAnythingRuns) {
+TEST_F(ImageLoaderPipeline, CudaWithoutADeviceIsRefusedWithTheReason) {
   if (sluice::gpu::cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
   try {
     load(4, 0, {.device = sluice::gpu::Device::cuda});
