@@ -13,8 +13,9 @@
 #    the same URL, and the async case again with its pipeline on one thread; medians of the
 #    rounds are compared (interleaving the rounds spreads the machine's noise over both
 #    sides)
-# 4. bench_http's whole grid against that server -> bench/results/http.json, with the wrk
-#    rounds and the comparison added under "wrk_comparison"
+# 4. bench_http's whole grid against that server (a line per case as it ends) ->
+#    bench/results/http.json, with the wrk rounds and the comparison added under
+#    "wrk_comparison"
 # 5. prints the table and "async / wrk at 64 connections, zero delay = X"
 # Scratch output (wrk text, server log, per-round JSON) goes to bench/results/tmp/
 # (git-ignored).
@@ -28,7 +29,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     -h | --help)
-      sed -n '2,23p' "$0"
+      sed -n '2,24p' "$0"
       exit 0
       ;;
     *)
@@ -105,9 +106,16 @@ for round in $(seq "$rounds"); do
     --benchmark_out="$scratch/http_c64_1t_r$round.json" --benchmark_out_format=json > /dev/null
 done
 
-echo "== bench_http grid (filter: $filter)"
-"$bench" --server="$server_url" --benchmark_filter="$filter" --benchmark_format=json \
-  --benchmark_out="$results/http.json" --benchmark_out_format=json > /dev/null
+echo "== bench_http grid (filter: $filter), a line per case as it ends"
+"$bench" --server="$server_url" --benchmark_filter="$filter" \
+  --benchmark_out="$results/http.json" --benchmark_out_format=json |
+  awk '/^[a-z]+\/inflight:/ {
+    rps = ""
+    for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) rps = substr($i, 5)
+    sub(/\/iterations.*/, "", $1)
+    print "  " $1 ": " rps " req/s"
+    fflush()
+  }'
 
 kill "$server_pid" 2> /dev/null || true
 wait "$server_pid" 2> /dev/null || true
@@ -205,13 +213,14 @@ with open(grid_path, "w") as f:
 
 print()
 print(f"{'strategy':<11} {'in-flight':>9} {'delay':>6} {'requests':>9} {'rps':>10} {'p50 ms':>9} "
-      f"{'p99 ms':>9} {'efficiency':>10} {'errors':>7}  note")
+      f"{'p99 ms':>9} {'efficiency':>10} {'warm-up ms':>10} {'errors':>7}  note")
 for b in rows:
     strategy = b["name"].split("/")[0]
     eff = "n/a" if int(b["delay_us"]) == 0 else f"{b['efficiency']:.3f}"
     print(f"{strategy:<11} {int(b['in_flight']):>9} {delay_text(b['delay_us']):>6} "
           f"{int(b['requests']):>9} {b['rps']:>10.0f} {b['p50_ms']:>9.3f} {b['p99_ms']:>9.3f} "
-          f"{eff:>10} {int(b['errors']):>7}  {b.get('label', '')}")
+          f"{eff:>10} {b.get('warmup_ms', float('nan')):>10.1f} {int(b['errors']):>7}  "
+          f"{b.get('label', '')}")
 
 print()
 print(f"64 connections, zero delay, /delay?us=0&n=100, one sluice-http-server, "
