@@ -171,7 +171,14 @@ RunState::RunState(std::shared_ptr<const PipelineSpec> spec, const RunOptions& o
   if (threads_ > static_cast<std::size_t>(tbb::info::default_concurrency())) {
     parallelism_.emplace(tbb::global_control::max_allowed_parallelism, threads_);
   }
-  arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(threads_));
+  // The driver sleeps whenever the graph is idle with operations in flight (see drive),
+  // so no slot is kept for it where the scheduler has workers enough to fill them all;
+  // asking for more workers than it has would only make oneTBB print a warning.
+  const auto workers = static_cast<std::size_t>(
+      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism) - 1);
+  const std::size_t reserved = threads_ > workers ? threads_ - workers : 0;
+  arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(threads_),
+                                             static_cast<unsigned>(reserved));
   ctx_ = std::make_unique<RunContext>(options, threads_, max_in_flight_);
   // The graph attaches to the arena it is created in.
   arena_->execute([&] {
@@ -232,7 +239,9 @@ Report RunState::drive() {
     wait_graph();
     if (ctx.cancelled()) break;
     if (ctx.epoch() != seen) continue;  // work was put in from outside meanwhile
-    if (ctx.source_done()) {
+    // Flushing ends the input of batches and windows: not while an operation may still
+    // bring them an item.
+    if (ctx.source_done() && ctx.operations_in_flight() == 0) {
       bool flushed = false;
       arena_->execute([&] {
         for (auto& n : nodes_) {

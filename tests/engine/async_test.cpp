@@ -266,4 +266,65 @@ TEST(Async, ACancelWhileABatchHoldsCompletionsEndsTheRun) {
   EXPECT_TRUE(r.balanced());
 }
 
+// Operations hold no graph wait, so the graph is idle while they are out; the tail batch
+// must still wait for them rather than be flushed as soon as the source has ended and the
+// graph has gone idle.
+class AsyncTail : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(AsyncTail, OperationsStillOutWhenTheSourceEndsReachTheTailBatch) {
+  std::mutex m;
+  std::vector<sluice::Completion<int>> held;
+  std::vector<int> held_values;
+  std::vector<std::size_t> sizes;  // in the order the sink saw them
+  std::vector<int> seen;
+  const auto batches = [&] {
+    std::lock_guard lock(m);
+    return sizes.size();
+  };
+  std::thread completer([&] {
+    ASSERT_TRUE(sluice::test::wait_until([&] {
+      std::lock_guard lock(m);
+      return held.size() == 10;  // every item is out: the source has ended
+    }));
+    const auto complete = [&](std::size_t from, std::size_t to) {
+      std::vector<std::pair<sluice::Completion<int>, int>> now;
+      {
+        std::lock_guard lock(m);
+        for (std::size_t i = from; i < to; ++i) now.emplace_back(held[i], held_values[i]);
+      }
+      for (auto& [done, value] : now) done.succeed(value);
+    };
+    complete(0, 4);  // one full batch and one item towards the next
+    ASSERT_TRUE(sluice::test::wait_until([&] { return batches() == 1; }));
+    // The graph is idle now with six operations out. A driver that flushed here would
+    // emit the lone item as a batch of its own; give it the time to show.
+    sluice::test::wait_until([&] { return batches() > 1; }, 200ms);
+    complete(4, 10);
+  });
+  auto r = sluice::from("n", std::views::iota(0, 10))
+               .async_map<int>("held",
+                               [&](int x, sluice::Completion<int> done) {
+                                 std::lock_guard lock(m);
+                                 held.push_back(std::move(done));
+                                 held_values.push_back(x);
+                               },
+                               {.max_in_flight = 16})
+               .batch("three", 3)
+               .sink("collect",
+                     [&](std::vector<int> b) {
+                       std::lock_guard lock(m);
+                       sizes.push_back(b.size());
+                       seen.insert(seen.end(), b.begin(), b.end());
+                     })
+               .run({.threads = GetParam(), .deadline = 20s});
+  completer.join();
+  EXPECT_FALSE(r.was_cancelled) << r.cancel_reason;
+  EXPECT_EQ(r.delivered, 10u);
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{3, 3, 3, 1}));  // the partial one last
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, AsyncTail, ::testing::Values(1, 2, 4));
+
 }  // namespace

@@ -81,8 +81,23 @@ class RunContext {
   void on_cancel(std::function<void()> hook) { cancel_hooks_.push_back(std::move(hook)); }
 
   // ---- the driver ----
-  void mark_source_done() noexcept { source_done_.store(true, std::memory_order_release); }
+  /// The source has no more items. The driver is told: it may be asleep with nothing in
+  /// the graph, waiting for this to look whether the run has ended.
+  void mark_source_done() noexcept {
+    source_done_.store(true, std::memory_order_release);
+    notify_driver();
+  }
   bool source_done() const noexcept { return source_done_.load(std::memory_order_acquire); }
+  /// Asynchronous operations started and not yet back in the graph (every async stage's).
+  /// They hold no graph wait, so the graph can be idle while this is not zero: the
+  /// driver flushes the end of input only once it is.
+  void operation_started() noexcept { operations_.fetch_add(1, std::memory_order_relaxed); }
+  void operations_settled(std::uint64_t n) noexcept {
+    operations_.fetch_sub(n, std::memory_order_release);
+  }
+  std::uint64_t operations_in_flight() const noexcept {
+    return operations_.load(std::memory_order_acquire);
+  }
   /// Something outside the graph put work into it or changed what the driver waits for.
   void notify_driver() noexcept;
   std::uint64_t epoch() const noexcept { return epoch_.load(std::memory_order_acquire); }
@@ -107,6 +122,7 @@ class RunContext {
   alignas(64) std::atomic<std::uint64_t> produced_{0};
   alignas(64) std::atomic<std::uint64_t> delivered_{0};
   alignas(64) std::atomic<std::uint64_t> pipeline_failures_{0};
+  alignas(64) std::atomic<std::uint64_t> operations_{0};
 
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> source_done_{false};

@@ -3,11 +3,16 @@
 // as a full limiter, can leak into the next run), then drives it:
 //
 //   wait_for_all -> cancelled? stop : work injected from outside meanwhile? wait again
-//                -> source done? flush held-back items (tail batches) one node at a time
-//                -> everything ended? done : wait until the consumer takes items
+//                -> source done, no operation out? flush held-back items (tail batches,
+//                   open windows) one node at a time
+//                -> everything ended? done : sleep until something from outside (a
+//                   completion after the source is done, the consumer taking items, a
+//                   window timer, a cancel) says to look again
 //
 // Threads outside the graph (the consumer, async completions) never wait on it; they
-// put work in and the driver waits for it.
+// put work in and the driver waits for it. Asynchronous operations in flight hold no
+// graph wait (async_node.hpp), so while every item is out the driver sleeps on a
+// condition variable rather than in wait_for_all, where oneTBB would spin.
 #pragma once
 
 #include <memory>
