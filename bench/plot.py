@@ -45,6 +45,7 @@ COLOURS = {
     "parallel_for": "#2ca02c",
     "loop": "#7f7f7f",
     "unbounded": "#ff7f0e",
+    "curl_multi": "#8c564b",
 }
 
 

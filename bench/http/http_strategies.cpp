@@ -4,6 +4,9 @@
 //   sequential   one thread, blocking HttpClient::fetch calls one after another
 //   threadpool   N threads, each making blocking fetch calls (N = in-flight, <= 1000)
 //   async        a sluice pipeline: async_map over http::fetch_stage, max_in_flight = N
+//   curl_multi   no sluice: one thread driving a libcurl multi handle with N easy handles
+//                directly (bare_curl.hpp), the least any client that drives libcurl can
+//                spend; zero delay only, where the client's cost is the rate
 //
 // The server is sluice-http-server in another process when `--server=URL` (or the
 // environment variable SLUICE_BENCH_HTTP_SERVER) names one, as run.sh does; otherwise a
@@ -30,9 +33,9 @@
 //   bench_http --pipeline-threads=1              # the async pipeline on one thread
 //   bench_http --benchmark_format=json --benchmark_out=http.json
 //
-// Names are STRATEGY/inflight:N/delay:D (D = 0, 200us, 1ms, 200ms, 1s). Two extra cases,
-// threadpool/ and async/inflight:64/delay:0, are the ones run.sh compares with wrk -c64
-// (same server, same URL: /delay?us=0&n=100).
+// Names are STRATEGY/inflight:N/delay:D (D = 0, 200us, 1ms, 200ms, 1s). Three extra cases,
+// threadpool/, async/ and curl_multi/inflight:64/delay:0, are the ones run.sh compares with
+// wrk -c64 (same server, same URL: /delay?us=0&n=100).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -50,6 +53,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bare_curl.hpp"
 #include "cpu_time.hpp"
 #include "sluice/http.hpp"
 #include "sluice/http_server.hpp"
@@ -233,6 +237,13 @@ Outcome run_async(const std::string& url, std::size_t n, std::size_t in_flight) 
   return Outcome{std::move(latency), errs};
 }
 
+Outcome run_bare_curl(const std::string& url, std::size_t n, std::size_t in_flight) {
+  static BareCurlMulti curl;  // one for every case, like client(): connections stay open
+  BareCurlMulti::Result r = curl.run(url, n, in_flight);
+  const std::uint64_t lost = n - std::min<std::size_t>(n, r.latency_ms.size());
+  return Outcome{std::move(r.latency_ms), r.errors + lost};
+}
+
 double percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0.0;
   const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size()))) - 1;
@@ -244,6 +255,7 @@ double percentile(std::vector<double>& v, double p) {
 Outcome run_strategy(const Case& c, const std::string& url, std::size_t n) {
   if (c.strategy == "sequential") return run_sequential(url, n);
   if (c.strategy == "threadpool") return run_threadpool(url, n, c.in_flight);
+  if (c.strategy == "curl_multi") return run_bare_curl(url, n, c.in_flight);
   return run_async(url, n, c.in_flight);
 }
 
@@ -314,12 +326,14 @@ void register_all() {
       if (n == 1 && d <= 1ms) register_case({"sequential", n, d});
       if (n <= 1'000) register_case({"threadpool", n, d});  // at most 1000 threads
       register_case({"async", n, d});
+      if (d == 0us && n <= 1'000) register_case({"curl_multi", n, d});
       if (d == 0us && n == 10) {
         // The wrk comparison point (wrk -c64 against sluice-http-server, zero delay), in
         // its place in the row: run after the 10,000 case, it came out 10-50% slower here
         // (a client that has just held 10,000 connections), which is not what it compares.
         register_case({"threadpool", 64, 0us});
         register_case({"async", 64, 0us});
+        register_case({"curl_multi", 64, 0us});
       }
     }
   }

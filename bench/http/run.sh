@@ -9,14 +9,15 @@
 #    client has the process's descriptors to itself: 10,000 connections need 10,000 here
 #    and 10,000 there, not 20,000 in one process
 # 3. the ceiling, in ROUNDS rounds: wrk -t1 -c64 and wrk -t2 -c64 (-d WRK_DURATION, --latency)
-#    on /delay?us=0&n=100, then bench_http's threadpool/ and async/inflight:64/delay:0 on
-#    the same URL, and the async case again with its pipeline on one thread; medians of the
-#    rounds are compared (interleaving the rounds spreads the machine's noise over both
-#    sides)
+#    on /delay?us=0&n=100, then bench_http's threadpool/, async/ and curl_multi/
+#    inflight:64/delay:0 on the same URL (curl_multi: a bare libcurl loop, no sluice), and
+#    the async case again with its pipeline on one thread; medians of the rounds are
+#    compared (interleaving the rounds spreads the machine's noise over every side)
 # 4. bench_http's whole grid against that server (a line per case as it ends) ->
 #    bench/results/http.json, with the wrk rounds and the comparison added under
 #    "wrk_comparison"
-# 5. prints the table and "async / wrk at 64 connections, zero delay = X"
+# 5. prints the table, "async / wrk at 64 connections, zero delay = X", and the same for
+#    curl_multi / wrk (libcurl's own ceiling here) and async / curl_multi (sluice's cost)
 # Scratch output (wrk text, server log, per-round JSON) goes to bench/results/tmp/
 # (git-ignored).
 #
@@ -65,7 +66,7 @@ bench="$build/bench/http/bench_http"
 server_bin="$build/nodes/http_server/sluice-http-server"
 
 if [[ $quick == 1 ]]; then
-  filter='^[a-z]+/inflight:(1|10|100|1000)/delay:(0|1ms|200ms)/'
+  filter='^[a-z_]+/inflight:(1|10|100|1000)/delay:(0|1ms|200ms)/'
 else
   filter='.'
 fi
@@ -96,8 +97,9 @@ for round in $(seq "$rounds"); do
       > "$scratch/http_wrk_t${t}_r$round.txt"; } 2> "$scratch/http_wrk_t${t}_r$round.cpu"
     grep -E "Requests/sec" "$scratch/http_wrk_t${t}_r$round.txt"
   done
-  echo "== round $round: bench_http (threadpool|async)/inflight:64/delay:0"
-  "$bench" --server="$server_url" --benchmark_filter='^(threadpool|async)/inflight:64/delay:0/' \
+  echo "== round $round: bench_http (threadpool|async|curl_multi)/inflight:64/delay:0"
+  "$bench" --server="$server_url" \
+    --benchmark_filter='^(threadpool|async|curl_multi)/inflight:64/delay:0/' \
     --benchmark_format=json --benchmark_out="$scratch/http_c64_r$round.json" \
     --benchmark_out_format=json > /dev/null
   echo "== round $round: bench_http async/inflight:64/delay:0 --pipeline-threads=1"
@@ -109,7 +111,7 @@ done
 echo "== bench_http grid (filter: $filter), a line per case as it ends"
 "$bench" --server="$server_url" --benchmark_filter="$filter" \
   --benchmark_out="$results/http.json" --benchmark_out_format=json |
-  awk '/^[a-z]+\/inflight:/ {
+  awk '/^[a-z_]+\/inflight:/ {
     rps = ""
     for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) rps = substr($i, 5)
     sub(/\/iterations.*/, "", $1)
@@ -160,7 +162,7 @@ with open(grid_path) as f:
 rows = grid["benchmarks"]
 
 wrk = {1: [], 2: []}
-c64 = {"async": [], "threadpool": [], "async_one_thread": []}
+c64 = {"async": [], "threadpool": [], "curl_multi": [], "async_one_thread": []}
 for r in range(1, rounds + 1):
     for t in (1, 2):
         wrk[t].append(parse_wrk(f"{scratch}/http_wrk_t{t}_r{r}.txt"))
@@ -184,6 +186,7 @@ ceiling_threads = max(wrk_rps, key=lambda t: wrk_rps[t])
 ceiling = wrk_rps[ceiling_threads]
 async_rps = median([b["rps"] for b in c64["async"]])
 pool_rps = median([b["rps"] for b in c64["threadpool"]])
+curl_rps = median([b["rps"] for b in c64["curl_multi"]])
 round_keys = ("rps", "p50_ms", "p99_ms", "errors", "cpu_us_per_req", "io_cpu_us_per_req")
 comparison = {
     "url": "/delay?us=0&n=100",
@@ -193,6 +196,7 @@ comparison = {
     "wrk_rounds": {f"t{t}": wrk[t] for t in (1, 2)},
     "async_rounds": [{k: b[k] for k in round_keys} for b in c64["async"]],
     "threadpool_rounds": [{k: b[k] for k in round_keys} for b in c64["threadpool"]],
+    "curl_multi_rounds": [{k: b[k] for k in round_keys} for b in c64["curl_multi"]],
     "async_one_thread_rounds": [{k: b[k] for k in round_keys} for b in c64["async_one_thread"]],
     "wrk_t1_rps_median": wrk_rps[1],
     "wrk_t2_rps_median": wrk_rps[2],
@@ -200,11 +204,15 @@ comparison = {
     "ceiling": f"wrk -t{ceiling_threads}",
     "async_rps_median": async_rps,
     "threadpool_rps_median": pool_rps,
+    "curl_multi_rps_median": curl_rps,
     "async_one_thread_rps_median": median([b["rps"] for b in c64["async_one_thread"]]),
     "async_over_wrk": async_rps / ceiling if ceiling > 0 else float("nan"),
+    "curl_multi_over_wrk": curl_rps / ceiling if ceiling > 0 else float("nan"),
+    "async_over_curl_multi": async_rps / curl_rps if curl_rps > 0 else float("nan"),
     "wrk_t1_cpu_us_per_req_median": median([w["cpu_us_per_req"] for w in wrk[1]]),
     "async_cpu_us_per_req_median": median([b["cpu_us_per_req"] for b in c64["async"]]),
     "async_io_cpu_us_per_req_median": median([b["io_cpu_us_per_req"] for b in c64["async"]]),
+    "curl_multi_cpu_us_per_req_median": median([b["cpu_us_per_req"] for b in c64["curl_multi"]]),
 }
 grid["wrk_comparison"] = comparison
 with open(grid_path, "w") as f:
@@ -230,7 +238,7 @@ for t in (1, 2):
     p99 = median([w.get("p99_ms", float("nan")) for w in wrk[t]])
     print(f"  wrk -t{t} -c64:                     {wrk_rps[t]:>8.0f} req/s, p50 {p50:.3f} ms, p99 {p99:.3f} ms "
           f"(rounds: {listed(w['rps'] for w in wrk[t])})")
-for name in ("threadpool", "async", "async_one_thread"):
+for name in ("threadpool", "async", "async_one_thread", "curl_multi"):
     bs = c64[name]
     print(f"  {name + ' (bench_http)':<33} {median([b['rps'] for b in bs]):>8.0f} req/s, "
           f"p50 {median([b['p50_ms'] for b in bs]):.3f} ms, "
@@ -240,7 +248,10 @@ print(f"async / wrk at 64 connections, zero delay = {comparison['async_over_wrk'
       f"(ceiling: {comparison['ceiling']}, the faster wrk)")
 print(f"client CPU per request: wrk -t1 {comparison['wrk_t1_cpu_us_per_req_median']:.1f} us, "
       f"async {comparison['async_cpu_us_per_req_median']:.1f} us, of which "
-      f"{comparison['async_io_cpu_us_per_req_median']:.1f} us on the HttpClient's I/O thread")
+      f"{comparison['async_io_cpu_us_per_req_median']:.1f} us on the HttpClient's I/O thread; "
+      f"bare libcurl {comparison['curl_multi_cpu_us_per_req_median']:.1f} us")
+print(f"curl_multi / wrk = {comparison['curl_multi_over_wrk']:.2f} (what libcurl alone reaches here), "
+      f"async / curl_multi = {comparison['async_over_curl_multi']:.2f} (what sluice keeps of it)")
 
 def find(strategy, n, us):
     for b in rows:
@@ -253,6 +264,6 @@ for label, n, us in (("200 ms, 1,000 in flight", 1000, 200_000),
     b = find("async", n, us)
     if b is not None:
         print(f"async efficiency at {label} = {b['efficiency']:.3f}")
-if any(int(b["errors"]) for b in rows + c64["async"] + c64["threadpool"]):
+if any(int(b["errors"]) for b in rows + c64["async"] + c64["threadpool"] + c64["curl_multi"]):
     print("WARNING: some cases had errors (see the errors column)")
 EOF
