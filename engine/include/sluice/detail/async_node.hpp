@@ -81,7 +81,13 @@ class AsyncPort final : public BatchListener,
   /// Queues a finished operation's envelope for the graph, unless closed meanwhile.
   void deliver(std::shared_ptr<Finished> op, std::exception_ptr error,
                std::int64_t started_ns) noexcept {
-    if (closed()) return;  // the cancel sweep already released this operation's wait
+    {
+      // A graph wait for the length of this call: a run cancelled meanwhile is not torn
+      // down (its driver waits for the graph first) while this touches its statistics.
+      std::lock_guard lock(mutex_);
+      if (closed_.load(std::memory_order_relaxed)) return;  // after the cancel sweep
+      gw_.reserve_wait();
+    }
     stats_.op_ended(now_ns() - started_ns);
     Envelope<Out>& e = op->envelope;
     if (error) {
@@ -91,6 +97,7 @@ class AsyncPort final : public BatchListener,
       stats_.add_out(1);
     }
     enqueue(std::move(op));
+    gw_.release_wait();
   }
 
   /// Puts every queued envelope through `put`, then calls `release(n)` for the n put,
