@@ -10,6 +10,8 @@
 #include <ranges>
 #include <thread>
 
+#include <oneapi/tbb/global_control.h>
+
 #include <sluice/pipeline.hpp>
 
 #include "test_support.hpp"
@@ -326,5 +328,21 @@ TEST_P(AsyncTail, OperationsStillOutWhenTheSourceEndsReachTheTailBatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, AsyncTail, ::testing::Values(1, 2, 4));
+
+TEST(Async, CompletesUnderAProcessWideLimitOfOneThread) {
+  // No worker may join the arena, and the driver sleeps while the operations are out:
+  // the completions' work must still run (oneTBB lends a worker for enqueued tasks).
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+  sluice::test::CompleterThread<int> io(7);
+  std::atomic<long> sum{0};
+  auto r = sluice::from("n", std::views::iota(0, 2000))
+               .async_map<int>("op", [&](int, sluice::Completion<int> done) { io.add(done); },
+                               {.max_in_flight = 8})
+               .sink("sum", [&](int x) { sum += x; })
+               .run({.threads = 2, .deadline = 20s});
+  EXPECT_FALSE(r.was_cancelled) << r.cancel_reason;
+  EXPECT_EQ(r.delivered, 2000u);
+  EXPECT_EQ(sum.load(), 7 * 2000);
+}
 
 }  // namespace

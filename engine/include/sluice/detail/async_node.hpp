@@ -172,10 +172,11 @@ class AsyncPort final : public BatchListener,
 
   void signal() noexcept {
     gw_.try_put(AsyncMessage<Out>{.drain = true});
-    // Until the source is done, the workers take the drain and what it lets in, and the
-    // driver has nothing to do; after that, it must look whether this was the last. It
-    // is told before the wait is let go: once it is, the run may end and be destroyed.
-    if (run_.source_done()) run_.notify_driver();
+    // The driver is woken too (when it sleeps): a worker may not come for the drain (none
+    // in the process, or all busy in another arena), and once the source is done the
+    // driver must look whether this was the last. It is told before the wait is let go:
+    // once it is, the run may end and be destroyed.
+    run_.notify_driver();
     gw_.release_wait();
   }
 

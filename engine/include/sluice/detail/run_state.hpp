@@ -6,8 +6,8 @@
 //                -> source done, no operation out? flush held-back items (tail batches,
 //                   open windows) one node at a time
 //                -> everything ended? done : sleep until something from outside (a
-//                   completion after the source is done, the consumer taking items, a
-//                   window timer, a cancel) says to look again
+//                   batch of completions, the source ending, the consumer taking items,
+//                   a window timer, a cancel) says to look again
 //
 // Threads outside the graph (the consumer, async completions) never wait on it; they
 // put work in and the driver waits for it. Asynchronous operations in flight hold no
