@@ -174,9 +174,9 @@ RunState::RunState(std::shared_ptr<const PipelineSpec> spec, const RunOptions& o
   // The driver sleeps whenever the graph is idle with operations in flight (see drive),
   // so no slot is kept for it where the scheduler has workers enough to fill them all;
   // asking for more workers than it has would only make oneTBB print a warning. One slot
-  // is always left to a worker: work put in from outside (completions) runs only on a
-  // worker while the driver sleeps, and oneTBB lends one to an arena whose slots are not
-  // all reserved, even under a process-wide limit of one thread.
+  // is always left to a worker, so that a completion's work can start before the driver
+  // it wakes has come back into the arena (oneTBB lends a worker to an arena whose slots
+  // are not all reserved, even under a process-wide limit of one thread).
   const auto workers = static_cast<std::size_t>(
       tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism) - 1);
   const std::size_t reserved = threads_ > workers ? std::min(threads_ - workers, threads_ - 1) : 0;
