@@ -88,15 +88,35 @@ std::string Progress::line() const {
 
 namespace detail {
 
+namespace {
+// Graphviz double-quoted strings: quotes and backslashes escaped, newlines as \n.
+std::string dot_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+}  // namespace
+
 std::string PipelineSpec::to_dot() const {
   std::ostringstream os;
   os << "digraph sluice {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n";
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    os << "  n" << i << " [label=\"" << nodes_[i]->name() << " (" << nodes_[i]->kind() << ")\\n"
-       << nodes_[i]->flow_nodes() << "\"];\n";
+    os << "  n" << i << " [label=\"" << dot_escape(nodes_[i]->name()) << " ("
+       << dot_escape(nodes_[i]->kind()) << ")\\n" << dot_escape(nodes_[i]->flow_nodes())
+       << "\"];\n";
   }
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    for (std::size_t u : nodes_[i]->upstreams()) os << "  n" << u << " -> n" << i << ";\n";
+    for (std::size_t u : inputs_[i]) os << "  n" << u << " -> n" << i << ";\n";
   }
   os << "}\n";
   return os.str();

@@ -46,14 +46,87 @@ int RunContext::slot_index() const noexcept {
   return t.slot;
 }
 
-void RunContext::release_slots_external(std::uint32_t weight) noexcept {
-  release_slots(weight);
+std::uint16_t RunContext::add_limiter(tbb::flow::receiver<long>* decrement) {
+  if (decrements_.size() >= 0xffff) throw std::length_error("sluice: too many sources");
+  decrements_.push_back(decrement);
+  return static_cast<std::uint16_t>(decrements_.size() - 1);
+}
+
+void RunContext::end_external(const EnvelopeMeta& e) noexcept {
+  end(e);
   notify_driver();
+}
+
+void RunContext::count(Fate o, std::uint64_t w) noexcept {
+  switch (o) {
+    case Fate::delivered:
+      delivered_.fetch_add(w, std::memory_order_relaxed);
+      break;
+    case Fate::filtered:
+      filtered_.fetch_add(w, std::memory_order_relaxed);
+      break;
+    case Fate::failed:
+      failed_.fetch_add(w, std::memory_order_relaxed);
+      break;
+    case Fate::none:
+      break;  // dropped by a cancel: counted as cancelled at the end
+  }
+}
+
+void RunContext::decide(EnvelopeMeta& e, Fate o) noexcept {
+  e.outcome = o;  // a copy's end carries it to its split
+  if (!e.split) {
+    count(o, e.weight);
+  } else if (o == Fate::failed) {
+    // Failed is the strongest outcome: the item is failed now, whatever its other
+    // copies do, and a failure stopping the run finds it counted.
+    mark_failed(*e.split);
+  }
+}
+
+void RunContext::mark_failed(Split& s) noexcept {
+  const auto bit = static_cast<std::uint8_t>(Fate::failed);
+  if ((s.outcomes.fetch_or(bit, std::memory_order_acq_rel) & (bit | kSettled)) != 0) return;
+  if (s.weight != 0) count(Fate::failed, s.weight);
+  for (const auto& p : s.parents) mark_failed(*p);
+}
+
+Fate RunContext::settle_early(Split& s, Fate o) noexcept {
+  const std::uint8_t before = s.outcomes.fetch_or(kSettled, std::memory_order_acq_rel);
+  return (before & static_cast<std::uint8_t>(Fate::failed)) != 0 ? Fate::failed : o;
+}
+
+void RunContext::end_copy(Split& s, Fate o) noexcept {
+  s.outcomes.fetch_or(static_cast<std::uint8_t>(o), std::memory_order_acq_rel);
+  if (s.alive.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const Fate item = strongest(s.outcomes.load(std::memory_order_acquire));
+  for (const auto& p : s.parents) end_copy(*p, item);
+  if (s.weight != 0) {
+    if (item != Fate::failed) count(item, s.weight);  // failed was counted when marked
+    release_slots(s.origin, s.weight);
+  }
+}
+
+void RunContext::filter(StageStats& stage, EnvelopeMeta& e) noexcept {
+  stage.add_filtered(e.weight);
+  decide(e, Fate::filtered);
+}
+
+void RunContext::fail(StageStats& stage, EnvelopeMeta& e, std::exception_ptr error) noexcept {
+  stage.add_failed(e.weight);
+  decide(e, Fate::failed);
+  apply_policy(stage, e.index, std::move(error));
 }
 
 void RunContext::fail(StageStats& stage, std::uint64_t item_index, std::exception_ptr error,
                       std::uint32_t weight) noexcept {
   stage.add_failed(weight);
+  count(Fate::failed, weight);
+  apply_policy(stage, item_index, std::move(error));
+}
+
+void RunContext::apply_policy(StageStats& stage, std::uint64_t item_index,
+                              std::exception_ptr error) noexcept {
   const bool own_policy = stage.policy().has_value();
   const ErrorPolicy& policy = own_policy ? *stage.policy() : options_.on_error;
   std::uint64_t n = (own_policy ? stage.policy_failures() : pipeline_failures_)

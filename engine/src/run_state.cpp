@@ -159,9 +159,7 @@ class RunState::Monitor {
 RunState::RunState(std::shared_ptr<const PipelineSpec> spec, const RunOptions& options)
     : spec_(std::move(spec)) {
   const auto& nodes = spec_->nodes();
-  if (nodes.empty() || !nodes.back()->is_terminal()) {
-    throw std::logic_error("sluice: a pipeline needs a source and an end (sink or consumer)");
-  }
+  spec_->check_complete();
   threads_ = choose_threads(options);
   max_in_flight_ = choose_max_in_flight(*spec_, options);
   if (max_in_flight_ > static_cast<std::size_t>(std::numeric_limits<long>::max())) {
@@ -188,13 +186,42 @@ RunState::RunState(std::shared_ptr<const PipelineSpec> spec, const RunOptions& o
     graph_ = std::make_unique<tbb::flow::graph>();
     ctx_->attach(*graph_);
     BuildContext build{*graph_, *ctx_, {}};
-    for (const auto& n : nodes) {
-      nodes_.push_back(n->build(build));
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      build.inputs = spec_->inputs(i);
+      nodes_.push_back(nodes[i]->build(build));
       build.built.push_back(nodes_.back().get());
     }
   });
-  for (auto& n : nodes_) n->collect_stats(stats_);
-  terminal_ = dynamic_cast<const TerminalNode*>(nodes_.back().get());
+  collect_stats();
+}
+
+void RunState::collect_stats() {
+  // The stats a node's items come from: its inputs' last stats, through pieces that
+  // keep no figures of their own.
+  std::vector<std::vector<const StageStats*>> last(nodes_.size());
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    std::vector<const StageStats*> from;
+    for (std::size_t u : spec_->inputs(i)) from.insert(from.end(), last[u].begin(), last[u].end());
+    std::vector<StageStats*> own;
+    nodes_[i]->collect_stats(own);
+    for (StageStats* s : own) {
+      stats_.push_back(s);
+      feeds_.push_back(from);  // empty for a source
+      from = {s};
+    }
+    // A branch takes in a share of what its tee or route takes in: not known here.
+    if (spec_->nodes()[i]->has_branches()) from.clear();
+    last[i] = std::move(from);
+    if (const auto* end = dynamic_cast<const TerminalNode*>(nodes_[i].get())) ends_.push_back(end);
+  }
+}
+
+RuntimeNode& RunState::consumer_end() {
+  const auto& nodes = spec_->nodes();
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i]->is_consumer()) return *nodes_[i];
+  }
+  throw std::logic_error("sluice: this graph has no consumer loop");
 }
 
 RunState::~RunState() {
@@ -222,9 +249,7 @@ void RunState::wait_graph() {
 }
 
 std::uint64_t RunState::ended() const noexcept {
-  std::uint64_t n = ctx_->delivered();
-  for (const StageStats* s : stats_) n += s->filtered() + s->failed();
-  return n;
+  return ctx_->delivered() + ctx_->filtered() + ctx_->failed();
 }
 
 Report RunState::drive() {
@@ -271,16 +296,20 @@ Report RunState::snapshot(std::vector<RawStage>* raw, HistogramCounts* latency) 
   r.max_in_flight = max_in_flight_;
   r.elapsed_s =
       elapsed_s_ >= 0 ? elapsed_s_ : static_cast<double>(now_ns() - ctx_->started_ns()) / 1e9;
-  r.produced = ctx_->produced();
+  // Ended counts first, then produced: an item produced meanwhile only shows as in
+  // flight, never as more ended than produced.
   r.delivered = ctx_->delivered();
-  std::uint64_t prev_out = r.produced;
-  for (const StageStats* s : stats_) {
+  r.filtered = ctx_->filtered();
+  r.failed = ctx_->failed();
+  r.produced = ctx_->produced();
+  for (std::size_t i = 0; i < stats_.size(); ++i) {
     RawStage rs;
-    StageReport sr = s->snapshot(&rs.task, &rs.busy_ns);
-    sr.waiting = prev_out > sr.in && sr.kind != "source" ? prev_out - sr.in : 0;
-    prev_out = sr.out;
-    r.filtered += sr.filtered;
-    r.failed += sr.failed;
+    StageReport sr = stats_[i]->snapshot(&rs.task, &rs.busy_ns);
+    if (!feeds_[i].empty()) {
+      std::uint64_t offered = 0;
+      for (const StageStats* f : feeds_[i]) offered += f->out();
+      sr.waiting = offered > sr.in ? offered - sr.in : 0;
+    }
     r.stages.push_back(std::move(sr));
     if (raw != nullptr) raw->push_back(std::move(rs));
   }
@@ -290,9 +319,9 @@ Report RunState::snapshot(std::vector<RawStage>* raw, HistogramCounts* latency) 
     std::uint64_t ended = r.delivered + r.filtered + r.failed;
     r.cancelled = r.produced > ended ? r.produced - ended : 0;
   }
-  if (terminal_ != nullptr) {
+  if (!ends_.empty()) {
     HistogramCounts h;
-    terminal_->delivery().latency().add_to(h);
+    for (const TerminalNode* end : ends_) end->delivery().latency().add_to(h);
     r.end_to_end = LatencySummary{h.count(), h.mean() / 1e3, h.quantile(0.5) / 1e3,
                                   h.quantile(0.99) / 1e3, h.max() / 1e3};
     if (latency != nullptr) *latency = std::move(h);

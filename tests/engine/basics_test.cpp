@@ -168,14 +168,14 @@ TEST(Basics, AFlowCanBeConsumedRunAfterRun) {
   }
 }
 
-TEST(Basics, FanOutIsRefusedWithAClearMessage) {
+TEST(Basics, FanOutWithoutATeeIsRefusedWithAClearMessage) {
   auto base = sluice::from("n", std::vector<int>{1});
   auto a = base.map("a", [](int x) { return x; });
   try {
     auto b = base.map("b", [](int x) { return x; });
     FAIL() << "fan-out was accepted";
   } catch (const std::logic_error& e) {
-    EXPECT_NE(std::string(e.what()).find("fan-out"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("tee()"), std::string::npos) << e.what();
   }
 }
 

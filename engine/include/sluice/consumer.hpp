@@ -27,7 +27,7 @@ class Consumer {
  public:
   Consumer(std::shared_ptr<const detail::PipelineSpec> spec, const RunOptions& options)
       : state_(std::make_unique<detail::RunState>(std::move(spec), options)),
-        queue_(static_cast<detail::HandOffRuntime<T>&>(state_->terminal())) {
+        queue_(static_cast<detail::HandOffRuntime<T>&>(state_->consumer_end())) {
     driver_ = std::thread([this] { report_ = state_->drive(); });
   }
   Consumer(const Consumer&) = delete;

@@ -10,16 +10,19 @@
 //   sluice::Report r = batches.sink("store", store).run();
 //
 // A stage's function must accept the previous stage's output; mismatches stop the
-// build with a static_assert naming the stage kind. The builder records a graph (each
-// stage names its upstream), so one output feeding two stages is detected and refused
-// until fan-out lands, rather than being silently wrong.
+// build with a static_assert naming the stage kind. The builder records a graph: a flow
+// feeds one stage, unless it is split on purpose with tee() (every item to each branch)
+// or route() (each item to one), and flows come together with sluice::merge and
+// sluice::join (graph.hpp).
 #pragma once
 
+#include <array>
 #include <concepts>
 #include <memory>
 #include <ranges>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "sluice/completion.hpp"
@@ -27,7 +30,9 @@
 #include "sluice/detail/batch_node.hpp"
 #include "sluice/detail/flat_map_node.hpp"
 #include "sluice/detail/map_node.hpp"
+#include "sluice/detail/route_node.hpp"
 #include "sluice/detail/sink_node.hpp"
+#include "sluice/detail/tee_node.hpp"
 #include "sluice/options.hpp"
 
 namespace sluice {
@@ -55,11 +60,11 @@ class Flow {
  public:
   using value_type = T;
 
-  /// A flow from a new pipeline whose first piece is `source` (see sluice::from).
+  /// A flow from a new graph whose first piece is `source` (see sluice::from).
   static Flow start(std::unique_ptr<detail::NodeSpec> source) {
-    auto spec = std::make_shared<detail::PipelineSpec>();
-    std::size_t id = spec->add(std::move(source), -1);
-    return Flow(std::move(spec), id);
+    auto cell = detail::PipelineSpec::create();
+    std::size_t id = cell->spec->add(std::move(source), {});
+    return Flow(std::move(cell), id);
   }
 
   /// Applies `fn(T) -> U` to every item, with up to `concurrency` calls at once.
@@ -135,6 +140,64 @@ class Flow {
         detail::WeightSplit::even));
   }
 
+  /// N branches, each receiving every item (a copy of it: T must be copyable). The item
+  /// counts as delivered when any copy is delivered, failed when any copy fails, and
+  /// holds its place in max_in_flight until its last copy ends.
+  ///   auto [thumbs, stats] = images.tee<2>("fan-out");
+  template <std::size_t N>
+  std::array<Flow<T>, N> tee(std::string name) const {
+    static_assert(std::is_copy_constructible_v<T>,
+                  "sluice::tee: the items are not copyable (a move-only type such as a device "
+                  "buffer cannot go down two branches); route() it, or tee a copyable handle");
+    static_assert(N >= 2, "sluice::tee: a tee needs at least 2 branches");
+    Flow<T> core = add<T>(std::make_unique<detail::TeeSpec<T>>(name, N));
+    return core.template branches<N>([&](std::size_t i) {
+      return std::make_unique<detail::TeeBranchSpec<T>>(name + "[" + std::to_string(i) + "]");
+    });
+  }
+
+  /// N branches; `fn(const T&)` gives each item's branch index (an integer, or bool for
+  /// two branches: true is branch 0). An index outside [0, N) filters the item.
+  ///   auto [small, large] = files.route<2>("by-size", [](const File& f) { return f.size > 1 << 20; });
+  template <std::size_t N, class Fn>
+  std::array<Flow<T>, N> route(std::string name, Fn fn, StageOptions options = {}) const {
+    static_assert(N >= 1, "sluice::route: a route needs at least 1 branch");
+    static_assert(std::is_invocable_v<Fn&, const T&>,
+                  "sluice::route: the function cannot be called with const T& of the previous "
+                  "stage's output type");
+    using R = std::remove_cvref_t<std::invoke_result_t<Fn&, const T&>>;
+    static_assert(std::is_integral_v<R>,
+                  "sluice::route: the function must return a branch index (an integer, or bool)");
+    Flow<T> core = add<T>(
+        std::make_unique<detail::RouteSpec<T, N, Fn>>(name, std::move(fn), std::move(options)));
+    return core.template branches<N>([&](std::size_t i) {
+      return std::make_unique<detail::RouteBranchSpec<T, N, Fn>>(
+          name + "[" + std::to_string(i) + "]", i);
+    });
+  }
+
+  /// Two branches: the items for which `pred` is true, and the others.
+  ///   auto [valid, invalid] = rows.partition("valid?", [](const Row& r) { return r.ok(); });
+  template <class Pred>
+  std::array<Flow<T>, 2> partition(std::string name, Pred pred, StageOptions options = {}) const {
+    static_assert(std::is_invocable_r_v<bool, Pred&, const T&>,
+                  "sluice::partition: the predicate must take const T& and return bool");
+    auto fn = [p = std::move(pred)](const T& v) mutable -> bool {
+      return static_cast<bool>(std::invoke(p, v));
+    };
+    return route<2>(std::move(name), std::move(fn), std::move(options));
+  }
+
+  /// Applies a reusable piece of graph: `segment(flow)` returns the flow it ends in.
+  ///   auto clean = [](sluice::Flow<Row> f) { return f.filter("valid", valid).map("fix", fix); };
+  ///   a.apply(clean).sink(...);  b.apply(clean).sink(...);
+  template <class Segment>
+  auto apply(Segment&& segment) const {
+    static_assert(std::is_invocable_v<Segment&, const Flow<T>&>,
+                  "sluice::apply: the segment must be callable with a Flow<T>");
+    return std::invoke(segment, *this);
+  }
+
   /// Adds a stage built by a node family, e.g.
   ///   flow.then(sluice::tumbling_window<Stats>("per-10s", sluice::every(10s), key, add));
   template <class Stage>
@@ -153,8 +216,12 @@ class Flow {
   /// Starts a run whose items the calling thread takes (see Consumer).
   Consumer<T> consume(const RunOptions& run_options = {}, SinkOptions options = {}) const;
 
-  /// Graphviz text of the pipeline so far.
-  std::string to_dot() const { return spec_->to_dot(); }
+  /// Graphviz text of the graph so far.
+  std::string to_dot() const { return spec()->to_dot(); }
+
+  /// The graph this flow belongs to, and its node there (for merge and join).
+  const std::shared_ptr<detail::GraphCell>& cell() const noexcept { return cell_; }
+  std::size_t node() const noexcept { return cell_->offset + id_; }
 
  private:
   template <class>
@@ -181,17 +248,29 @@ class Flow {
   template <class Op>
   struct ResolveOut<void, Op> : OutputOf<Op> {};
 
-  Flow(std::shared_ptr<detail::PipelineSpec> spec, std::size_t id)
-      : spec_(std::move(spec)), id_(id) {}
-
   template <class U>
   Flow<U> add(std::unique_ptr<detail::NodeSpec> node) const {
-    std::size_t id = spec_->add(std::move(node), static_cast<std::ptrdiff_t>(id_));
-    return Flow<U>(spec_, id);
+    std::size_t id = spec()->add(std::move(node), {this->node()});
+    return Flow<U>(cell_, id - cell_->offset);
   }
 
-  std::shared_ptr<detail::PipelineSpec> spec_;
-  std::size_t id_;
+  template <std::size_t N, class MakeBranch>
+  std::array<Flow<T>, N> branches(MakeBranch&& make) const {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<Flow<T>, N>{add<T>(make(I))...};
+    }(std::make_index_sequence<N>{});
+  }
+
+  const std::shared_ptr<detail::PipelineSpec>& spec() const noexcept { return cell_->spec; }
+
+ public:
+  /// A handle on node `id` of the graph behind `cell` (merge and join make these).
+  Flow(std::shared_ptr<detail::GraphCell> cell, std::size_t id)
+      : cell_(std::move(cell)), id_(id) {}
+
+ private:
+  std::shared_ptr<detail::GraphCell> cell_;
+  std::size_t id_;  // relative to cell_->offset
 };
 
 }  // namespace sluice
@@ -207,20 +286,20 @@ Pipeline Flow<T>::sink(std::string name, Fn fn, SinkOptions options) const {
   static_assert(std::is_invocable_v<Fn&, T&&>,
                 "sluice::sink: the callback cannot be called with the previous stage's output "
                 "type");
-  spec_->add(
+  spec()->add(
       std::make_unique<detail::SinkSpec<T, Fn>>(std::move(name), std::move(fn), std::move(options)),
-      static_cast<std::ptrdiff_t>(id_));
-  return Pipeline(spec_);
+      {node()});
+  return Pipeline(spec());
 }
 
 template <class T>
 Consumer<T> Flow<T>::consume(const RunOptions& run_options, SinkOptions options) const {
   // The hand-off end is added once, so a flow can be consumed run after run (epochs).
-  if (!spec_->ends_in_consumer(id_)) {
-    spec_->add(std::make_unique<detail::HandOffSpec<T>>("consumer", std::move(options)),
-               static_cast<std::ptrdiff_t>(id_));
+  if (!spec()->ends_in_consumer(node())) {
+    spec()->add(std::make_unique<detail::HandOffSpec<T>>("consumer", std::move(options)),
+                {node()});
   }
-  return Consumer<T>(spec_, run_options);
+  return Consumer<T>(spec(), run_options);
 }
 
 }  // namespace sluice

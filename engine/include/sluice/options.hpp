@@ -49,7 +49,9 @@ struct AsyncOptions {
   std::size_t max_in_flight = 64;
   bool ordered = false;
   /// Called once, from the cancelling thread, when the run is cancelled: abort what is in
-  /// flight (completions that arrive afterwards are ignored).
+  /// flight (completions that arrive afterwards are ignored). An operation with a
+  /// `cancel()` member (sluice::http::fetch_stage, the GPU TransferStage) has it called
+  /// without this.
   std::function<void()> on_cancel{};
   std::optional<ErrorPolicy> on_error{};
 };

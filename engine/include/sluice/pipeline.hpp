@@ -19,6 +19,7 @@
 #include "sluice/consumer.hpp"
 #include "sluice/error_policy.hpp"
 #include "sluice/flow.hpp"
+#include "sluice/graph.hpp"
 #include "sluice/options.hpp"
 #include "sluice/report.hpp"
 #include "sluice/runnable.hpp"

@@ -91,7 +91,7 @@ class AsyncPort final : public BatchListener,
     stats_.op_ended(now_ns() - started_ns);
     Envelope<Out>& e = op->envelope;
     if (error) {
-      run_.fail(stats_, e.index, error, e.weight);  // may cancel, and so close, the run
+      run_.fail(stats_, e, error);  // may cancel, and so close, the run
       e.value.reset();                              // travels on as a placeholder
     } else {
       stats_.add_out(1);
@@ -266,6 +266,10 @@ class AsyncRuntime : public OutputNode<Out> {
     tbb::flow::make_edge(tbb::flow::output_port<0>(node_), drain_);
     auto port = port_;
     ctx.run.on_cancel([port] { port->close(); });
+    // An operation type that can abort what it started says so with a cancel() member:
+    // it is called on cancel without the user wiring it (AsyncOptions::on_cancel is for
+    // anything else).
+    if constexpr (requires(Op& o) { o.cancel(); }) ctx.run.on_cancel([this] { op_.cancel(); });
     if (opts.on_cancel) ctx.run.on_cancel(opts.on_cancel);
   }
 
@@ -288,7 +292,7 @@ class AsyncRuntime : public OutputNode<Out> {
     try {
       operation = std::make_shared<Operation>(port_, meta);
     } catch (...) {
-      run_.fail(stats_, in.index, std::current_exception(), in.weight);
+      run_.fail(stats_, meta, std::current_exception());
       gw.try_put(Message{.envelope = meta});
       return;
     }
@@ -326,9 +330,10 @@ class AsyncSpec final : public NodeSpec {
   }
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
     return std::make_unique<AsyncRuntime<In, Out, Op>>(
-        ctx, ctx.upstream<In>(upstreams()[0]).output(), name(), kind(), op_, opts_, unlimited);
+        ctx, ctx.input<In>(), name(), kind(), op_, opts_, unlimited);
   }
   std::size_t useful_in_flight() const override { return opts_.max_in_flight; }
+  bool keeps_identity() const override { return true; }
   std::string flow_nodes() const override {
     std::ostringstream s;
     s << "queue_node -> limiter_node(" << opts_.max_in_flight

@@ -1,5 +1,6 @@
 // batch(n): a serial multifunction_node that gathers n items into a std::vector and
-// emits it as one envelope standing for all of them (its weight is their sum). The
+// emits it as one envelope standing for all of them (its weight is their sum; it holds
+// their slots, through a Split when some were a tee's copies or came from other sources). The
 // driver calls flush() once the source is done and the graph is idle, to emit (or,
 // with drop_last, drop) the tail batch.
 #pragma once
@@ -43,8 +44,10 @@ class BatchRuntime final : public OutputNode<std::vector<T>> {
   bool flush() override {
     if (items_.empty()) return false;
     if (drop_last_) {
-      stats_.add_filtered(weight_);
-      run_.release_slots(weight_);
+      EnvelopeMeta dropped;
+      slots_.apply(dropped);
+      run_.filter(stats_, dropped);
+      run_.end(dropped);
       reset();
       return true;
     }
@@ -56,7 +59,7 @@ class BatchRuntime final : public OutputNode<std::vector<T>> {
   template <class Port>
   void add(const Envelope<T>& in, Port& port) noexcept {
     if (!in.value.has_value() || run_.cancelled()) {
-      run_.release_slots(in.weight);  // a placeholder ends here: batches renumber
+      run_.end(in);  // a placeholder ends here: batches renumber
       return;
     }
     TaskTimer timer(stats_);
@@ -66,10 +69,11 @@ class BatchRuntime final : public OutputNode<std::vector<T>> {
         first_ = in;
       }
       items_.push_back(in.value.take());
-      weight_ += in.weight;
+      slots_.add(in);
     } catch (...) {
-      run_.fail(stats_, in.index, std::current_exception(), in.weight);
-      run_.release_slots(in.weight);
+      EnvelopeMeta end = in;
+      run_.fail(stats_, end, std::current_exception());
+      run_.end(end);
       return;
     }
     bool full = items_.size() == size_;
@@ -83,12 +87,12 @@ class BatchRuntime final : public OutputNode<std::vector<T>> {
     b.seq = next_seq_++;
     b.index = first_.index;
     b.born_ns = first_.born_ns;
-    b.weight = weight_;
+    slots_.apply(b);
     try {
       b.value.emplace(std::move(items_));
     } catch (...) {
-      run_.fail(stats_, first_.index, std::current_exception(), weight_);
-      run_.release_slots(weight_);
+      run_.fail(stats_, b, std::current_exception());
+      run_.end(b);
       reset();
       return;
     }
@@ -98,7 +102,7 @@ class BatchRuntime final : public OutputNode<std::vector<T>> {
 
   void reset() {
     items_ = {};
-    weight_ = 0;
+    slots_.reset();
   }
 
   RunContext& run_;
@@ -107,7 +111,7 @@ class BatchRuntime final : public OutputNode<std::vector<T>> {
   bool drop_last_;
   std::vector<T> items_;
   EnvelopeMeta first_;
-  std::uint32_t weight_ = 0;
+  SlotGather slots_;  // the slots of the items gathered so far
   std::uint64_t next_seq_ = 0;
   std::optional<tbb::flow::sequencer_node<Envelope<T>>> sequencer_;
   Node node_;
@@ -122,7 +126,7 @@ class BatchSpec final : public NodeSpec {
       throw std::invalid_argument("sluice: batch '" + this->name() + "': size must be at least 1");
   }
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
-    return std::make_unique<BatchRuntime<T>>(ctx, ctx.upstream<T>(upstreams()[0]).output(), name(),
+    return std::make_unique<BatchRuntime<T>>(ctx, ctx.input<T>(), name(),
                                              size_, opts_);
   }
   std::size_t gathers() const override { return size_; }

@@ -55,14 +55,27 @@ class Payload<T, false> {
   std::shared_ptr<T> p_;
 };
 
+/// What became of an item (or of one copy of it, after a tee). Bits, so that the
+/// outcomes of a tee's copies can be gathered into one word.
+enum class Fate : std::uint8_t { none = 0, filtered = 1, delivered = 2, failed = 4 };
+
+struct Split;
+
 /// An item in flight. `value` is empty for a placeholder: an item that a stage filtered
 /// out or that failed travels on as a placeholder so that ordered stages downstream see
 /// no gap, and so that the limiter slot it holds is given back where the item ends.
+///
+/// A copy made by a tee holds no slot itself: `split` does, for all the copies of the
+/// item together, and gives them back when the last copy ends (docs/architecture.md,
+/// "Weight and accounting").
 struct EnvelopeMeta {
   std::uint64_t seq = 0;     // dense within an ordering domain (renumbered by batch, flat_map)
   std::uint64_t index = 0;   // the source item this came from, for error messages
   std::int64_t born_ns = 0;  // when the source produced it (steady clock), for latency
   std::uint32_t weight = 0;  // source items this envelope stands for (limiter slots held)
+  std::uint16_t origin = 0;  // the source whose limiter the slots belong to
+  Fate outcome = Fate::none;  // a placeholder: why it is one
+  std::shared_ptr<Split> split;     // set on the copies a tee made
 };
 
 template <class T>

@@ -34,12 +34,14 @@ class Renumber {
   void emit(RunContext& run, StageStats& stats, const EnvelopeMeta& parent, std::vector<T>&& items,
             Port& port) {
     if (items.empty()) {
-      stats.add_filtered(parent.weight);
-      run.release_slots(parent.weight);
+      EnvelopeMeta end = parent;
+      run.filter(stats, end);
+      run.end(end);
       return;
     }
     const auto k = static_cast<std::uint32_t>(items.size());
-    std::uint32_t share = split_ == WeightSplit::even ? parent.weight / k : 0;
+    // A tee's copy keeps its split whole on the first output: a split is not divisible.
+    std::uint32_t share = split_ == WeightSplit::even && !parent.split ? parent.weight / k : 0;
     std::uint32_t first_weight = parent.weight - share * (k - 1);
     std::uint64_t first = next_.fetch_add(items.size(), std::memory_order_relaxed);
     for (std::size_t i = 0; i < items.size(); ++i) {
@@ -48,6 +50,8 @@ class Renumber {
       e.index = parent.index;
       e.born_ns = parent.born_ns;
       e.weight = i == 0 ? first_weight : share;
+      e.origin = parent.origin;
+      if (i == 0) e.split = parent.split;
       e.value.emplace(std::move(items[i]));
       port.try_put(e);
     }
@@ -127,7 +131,7 @@ class ExpandRuntime final : public OutputNode<Out> {
       timer.done(0);
     } catch (...) {
       timer.done(0);
-      run_.fail(stats_, in.index, std::current_exception(), in.weight);
+      run_.fail(stats_, c, std::current_exception());
     }
     return c;
   }
@@ -135,14 +139,15 @@ class ExpandRuntime final : public OutputNode<Out> {
   template <class Port>
   void release(const Collected& c, Port& port) noexcept {
     if (!c.value.has_value()) {
-      run_.release_slots(c.weight);  // dropped upstream or failed here: it ends here
+      run_.end(c);  // dropped upstream or failed here: it ends here
       return;
     }
     try {
       renumber_.emit(run_, stats_, c, c.value.take(), port);
     } catch (...) {
-      run_.fail(stats_, c.index, std::current_exception(), c.weight);
-      run_.release_slots(c.weight);
+      EnvelopeMeta end = c;
+      run_.fail(stats_, end, std::current_exception());
+      run_.end(end);
     }
   }
 
@@ -169,7 +174,7 @@ class ExpandSpec final : public NodeSpec {
   }
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
     return std::make_unique<ExpandRuntime<In, Out, Expand>>(
-        ctx, ctx.upstream<In>(upstreams()[0]).output(), name(), kind(), opts_, expand_, split_);
+        ctx, ctx.input<In>(), name(), kind(), opts_, expand_, split_);
   }
   std::string flow_nodes() const override {
     if (!opts_.ordered) return "multifunction_node(" + concurrency_text(opts_.concurrency) + ")";

@@ -76,7 +76,7 @@ struct MapBody {
       timer.done(1);
     } catch (...) {
       timer.done(0);
-      run.fail(stats, in.index, std::current_exception(), in.weight);
+      run.fail(stats, out, std::current_exception());
     }
     return out;
   }
@@ -88,19 +88,18 @@ struct FilterBody {
   Envelope<T> operator()(RunContext& run, StageStats& stats, const Envelope<T>& in) noexcept {
     if (!in.value.has_value() || run.cancelled()) return in;
     TaskTimer timer(stats);
+    auto out = Envelope<T>::successor_of(in);  // a placeholder: its slots go back where it ends
     try {
       if (static_cast<bool>(std::invoke(pred, in.value.get()))) {
         timer.done(1);
         return in;
       }
       timer.done(0);
-      stats.add_filtered(in.weight);
+      run.filter(stats, out);
     } catch (...) {
       timer.done(0);
-      run.fail(stats, in.index, std::current_exception(), in.weight);
+      run.fail(stats, out, std::current_exception());
     }
-    auto out = in;
-    out.value.reset();  // a placeholder: the limiter slot is given back where it ends
     return out;
   }
 };
@@ -114,8 +113,9 @@ class OneToOneSpec final : public NodeSpec {
   }
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
     return std::make_unique<OneToOneRuntime<In, Out, Body>>(
-        ctx, ctx.upstream<In>(upstreams()[0]).output(), name(), kind(), opts_, body_);
+        ctx, ctx.input<In>(), name(), kind(), opts_, body_);
   }
+  bool keeps_identity() const override { return true; }
   std::string flow_nodes() const override {
     return "function_node(" + concurrency_text(opts_.concurrency) +
            (opts_.lightweight ? ", lightweight" : "") + ")" +

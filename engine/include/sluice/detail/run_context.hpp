@@ -16,6 +16,7 @@
 
 #include <oneapi/tbb/flow_graph.h>
 
+#include "sluice/detail/split.hpp"
 #include "sluice/error_policy.hpp"
 #include "sluice/options.hpp"
 
@@ -37,9 +38,12 @@ class RunContext {
 
   /// Set while the graph is built.
   void attach(tbb::flow::graph& g) noexcept { graph_ = &g; }
-  void set_limiter(tbb::flow::receiver<long>* decrement) noexcept { decrement_ = decrement; }
-  /// Where ends connect an edge carrying the limiter slots they give back.
-  tbb::flow::receiver<long>& decrement_port() noexcept { return *decrement_; }
+  /// A source's limiter: its decrement port, and the origin its items carry.
+  std::uint16_t add_limiter(tbb::flow::receiver<long>* decrement);
+  /// Where an end connects an edge carrying the slots of the first source's plain items
+  /// (the common case of one source), so tbb can forward them without a spawn.
+  tbb::flow::receiver<long>& decrement_port() noexcept { return *decrements_.front(); }
+  std::size_t sources() const noexcept { return decrements_.size(); }
 
   /// The calling thread's own statistics slot in this run, or -1 when all are taken
   /// (then it shares one). A slot belongs to one thread for the whole run, so its
@@ -51,22 +55,53 @@ class RunContext {
   void count_produced(std::uint64_t w) noexcept {
     produced_.fetch_add(w, std::memory_order_relaxed);
   }
+  /// Items delivered that were never a tee's copies (a window's members, say).
   void count_delivered(std::uint64_t w) noexcept {
     delivered_.fetch_add(w, std::memory_order_relaxed);
   }
   std::uint64_t produced() const noexcept { return produced_.load(std::memory_order_acquire); }
   std::uint64_t delivered() const noexcept { return delivered_.load(std::memory_order_acquire); }
-  /// An item (or placeholder) ended: give its limiter slots back.
-  void release_slots(std::uint32_t weight) noexcept {
-    if (weight != 0 && decrement_ != nullptr) decrement_->try_put(static_cast<long>(weight));
+  std::uint64_t filtered() const noexcept { return filtered_.load(std::memory_order_acquire); }
+  std::uint64_t failed() const noexcept { return failed_.load(std::memory_order_acquire); }
+
+  /// Records that `e` ended with `o` (a placeholder keeps it, for where it ends): counted
+  /// now for a plain item, when its last sibling ends for a tee's copy.
+  void decide(EnvelopeMeta& e, Fate o) noexcept;
+  /// A join took the outcome of the item whose copies `s` holds, from one copy that
+  /// cannot be joined (filtered or failed in its branch): the other copies no longer
+  /// count. Returns the item's outcome (failed if a copy failed already).
+  Fate settle_early(Split& s, Fate o) noexcept;
+  /// `e` reached an end that takes it (a sink, the consumer): count it delivered. A
+  /// tee's copy is counted when its last sibling ends (see end()).
+  void deliver(EnvelopeMeta& e) noexcept { decide(e, Fate::delivered); }
+  /// A stage dropped `e` on purpose: count it, and mark it so (it travels on as a
+  /// placeholder).
+  void filter(StageStats& stage, EnvelopeMeta& e) noexcept;
+  /// `e` ends here, with the outcome it carries: its slots go back (a copy's, once its
+  /// last sibling ends). Every envelope ends exactly once, wherever it stops travelling.
+  void end(const EnvelopeMeta& e) noexcept {
+    if (!e.split) {
+      release_slots(e.origin, e.weight);
+    } else {
+      end_copy(*e.split, e.outcome);
+    }
   }
   /// The same, from a thread outside the graph: the driver is woken to wait for the
   /// work this lets in.
-  void release_slots_external(std::uint32_t weight) noexcept;
+  void end_external(const EnvelopeMeta& e) noexcept;
+  /// Gives `weight` slots back to the limiter of source `origin`.
+  void release_slots(std::uint16_t origin, std::uint32_t weight) noexcept {
+    if (weight != 0 && origin < decrements_.size()) {
+      decrements_[origin]->try_put(static_cast<long>(weight));
+    }
+  }
 
   // ---- failures ----
-  /// A user function failed on an item of `stage`: count it and apply the policy (which
-  /// may cancel the run).
+  /// A user function failed on `e` in `stage`: count it, mark it (it travels on as a
+  /// placeholder) and apply the policy (which may cancel the run).
+  void fail(StageStats& stage, EnvelopeMeta& e, std::exception_ptr error) noexcept;
+  /// A failure of `weight` source items that no envelope carries (a source's pull, a
+  /// window's reduce).
   void fail(StageStats& stage, std::uint64_t item_index, std::exception_ptr error,
             std::uint32_t weight) noexcept;
   /// The failure that stopped the run, if one did.
@@ -107,13 +142,17 @@ class RunContext {
  private:
   static constexpr std::size_t kSpareSlots = 4;  // for threads outside the arena
   void stop_with(Failure failure, std::string what) noexcept;
+  void apply_policy(StageStats& stage, std::uint64_t item_index, std::exception_ptr error) noexcept;
+  void count(Fate o, std::uint64_t w) noexcept;
+  void mark_failed(Split& s) noexcept;
+  void end_copy(Split& s, Fate o) noexcept;
 
   RunOptions options_;
   std::size_t threads_;
   std::size_t max_in_flight_;
   std::int64_t started_ns_;
   tbb::flow::graph* graph_ = nullptr;
-  tbb::flow::receiver<long>* decrement_ = nullptr;
+  std::vector<tbb::flow::receiver<long>*> decrements_;  // one per source
   std::uint64_t id_;
   mutable std::atomic<std::size_t> next_slot_{0};
 
@@ -121,6 +160,8 @@ class RunContext {
   // cache line each, or they would bounce between cores.
   alignas(64) std::atomic<std::uint64_t> produced_{0};
   alignas(64) std::atomic<std::uint64_t> delivered_{0};
+  alignas(64) std::atomic<std::uint64_t> filtered_{0};
+  alignas(64) std::atomic<std::uint64_t> failed_{0};
   alignas(64) std::atomic<std::uint64_t> pipeline_failures_{0};
   alignas(64) std::atomic<std::uint64_t> operations_{0};
 

@@ -41,7 +41,8 @@ class RunState {
   Report drive();
 
   RunContext& context() noexcept { return *ctx_; }
-  RuntimeNode& terminal() noexcept { return *nodes_.back(); }
+  /// The consumer loop's end (the graph has one when Flow::consume() made it).
+  RuntimeNode& consumer_end();
 
   /// The figures as they are now; with `raw`, the per-stage histograms and busy times.
   struct RawStage {
@@ -52,6 +53,7 @@ class RunState {
 
  private:
   class Monitor;
+  void collect_stats();
   std::uint64_t ended() const noexcept;
   void wait_graph();
 
@@ -64,7 +66,10 @@ class RunState {
   std::unique_ptr<tbb::flow::graph> graph_;
   std::vector<std::unique_ptr<RuntimeNode>> nodes_;
   std::vector<StageStats*> stats_;
-  const TerminalNode* terminal_ = nullptr;
+  // For each of stats_: the stats whose outputs it takes in (for its `waiting` figure),
+  // empty where that is not known (a branch of a route).
+  std::vector<std::vector<const StageStats*>> feeds_;
+  std::vector<const TerminalNode*> ends_;
   double elapsed_s_ = -1;  // set when the run has ended
 };
 

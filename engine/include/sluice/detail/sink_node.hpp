@@ -49,8 +49,8 @@ class SinkRuntime final : public RuntimeNode, public TerminalNode {
         node_(ctx.graph, tbb::flow::serial,
               [this](const Envelope<T>& in) noexcept { return deliver(in); }) {
     tbb::flow::make_edge(reorder_.output(), node_);
-    // The slots come back along an edge, so tbb can run the limiter's forwarding as
-    // the next task instead of spawning it.
+    // The slots of the first source's plain items come back along an edge, so tbb can
+    // run the limiter's forwarding as the next task instead of spawning it.
     tbb::flow::make_edge(node_, ctx.run.decrement_port());
   }
   StageStats* stats() override { return &stats_; }
@@ -58,19 +58,22 @@ class SinkRuntime final : public RuntimeNode, public TerminalNode {
 
  private:
   long deliver(const Envelope<T>& in) noexcept {
+    EnvelopeMeta end = in;
     if (in.value.has_value() && !run_.cancelled()) {
       TaskTimer timer(stats_);
       try {
         std::invoke(fn_, in.value.take());
         timer.done(1);
-        run_.count_delivered(in.weight);
+        run_.deliver(end);
         delivery_.record(in);
       } catch (...) {
         timer.done(0);
-        run_.fail(stats_, in.index, std::current_exception(), in.weight);
+        run_.fail(stats_, end, std::current_exception());
       }
     }
-    return static_cast<long>(in.weight);
+    if (!end.split && end.origin == 0) return static_cast<long>(end.weight);
+    run_.end(end);
+    return 0;
   }
 
   RunContext& run_;
@@ -87,7 +90,7 @@ class SinkSpec final : public NodeSpec {
   SinkSpec(std::string name, Fn fn, SinkOptions opts)
       : NodeSpec(std::move(name), "sink"), fn_(std::move(fn)), opts_(std::move(opts)) {}
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
-    return std::make_unique<SinkRuntime<T, Fn>>(ctx, ctx.upstream<T>(upstreams()[0]).output(),
+    return std::make_unique<SinkRuntime<T, Fn>>(ctx, ctx.input<T>(),
                                                 name(), opts_, fn_);
   }
   std::string flow_nodes() const override {
@@ -129,18 +132,18 @@ class HandOffRuntime final : public RuntimeNode, public TerminalNode {
     queue_.pop_front();
     std::optional<T> v(e.value.take());
     stats_.task_done_untimed(1);
-    run_.count_delivered(e.weight);
+    run_.deliver(e);
     delivery_.record(e);
     // Under the lock: close() (at the run's end) cannot slip in between, so the graph
     // is still there to take the slots back.
-    run_.release_slots_external(e.weight);
+    run_.end_external(e);
     return v;
   }
 
  private:
   void push(const Envelope<T>& in) noexcept {
     if (!in.value.has_value()) {
-      run_.release_slots(in.weight);
+      run_.end(in);
       return;
     }
     try {
@@ -148,8 +151,9 @@ class HandOffRuntime final : public RuntimeNode, public TerminalNode {
       if (closed_) return;  // cancelled: counted as such
       queue_.push_back(in);
     } catch (...) {
-      run_.fail(stats_, in.index, std::current_exception(), in.weight);
-      run_.release_slots(in.weight);
+      EnvelopeMeta end = in;
+      run_.fail(stats_, end, std::current_exception());
+      run_.end(end);
       return;
     }
     cv_.notify_one();
@@ -181,7 +185,7 @@ class HandOffSpec final : public NodeSpec {
   HandOffSpec(std::string name, SinkOptions opts)
       : NodeSpec(std::move(name), "consumer"), opts_(std::move(opts)) {}
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
-    return std::make_unique<HandOffRuntime<T>>(ctx, ctx.upstream<T>(upstreams()[0]).output(),
+    return std::make_unique<HandOffRuntime<T>>(ctx, ctx.input<T>(),
                                                name(), opts_);
   }
   std::string flow_nodes() const override {
@@ -189,6 +193,7 @@ class HandOffSpec final : public NodeSpec {
            "function_node(serial) -> hand-off queue";
   }
   bool is_terminal() const override { return true; }
+  bool is_consumer() const override { return true; }
 
  private:
   SinkOptions opts_;

@@ -45,6 +45,8 @@ class ItemPuller {
   StageStats& stats() noexcept { return stats_; }
   /// Items to pull at most; 0: no limit.
   std::uint64_t limit() const noexcept { return limit_; }
+  /// The run's number for this source (its limiter), carried by every item.
+  void set_origin(std::uint16_t origin) noexcept { origin_ = origin; }
   bool at_limit() const noexcept { return limit_ != 0 && index_ >= limit_; }
 
   /// Pulls the next item into `out` (weight 1). A pull that throws is an item produced
@@ -67,6 +69,7 @@ class ItemPuller {
     // Latency is sampled with the task times: born_ns 0 means "not measured".
     out.born_ns = timer.timed() ? now_ns() : 0;
     out.weight = 1;
+    out.origin = origin_;
     run_.count_produced(1);
     timer.done(1);
     return Got::item;
@@ -77,6 +80,7 @@ class ItemPuller {
   StageStats stats_;
   Puller<T> pull_;
   std::uint64_t limit_;
+  std::uint16_t origin_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t index_ = 0;
 };
@@ -93,7 +97,7 @@ class SourceRuntime final : public OutputNode<T> {
         input_(ctx.graph, [this](tbb::flow_control& fc) { return next(fc); }),
         limiter_(ctx.graph, ctx.run.max_in_flight()) {
     tbb::flow::make_edge(input_, limiter_);
-    run_.set_limiter(&limiter_.decrementer());
+    items_.set_origin(run_.add_limiter(&limiter_.decrementer()));
   }
 
   void activate() override { input_.activate(); }
@@ -141,7 +145,8 @@ class PacedSourceRuntime final : public OutputNode<T> {
                   pull(t, std::get<0>(ports));
                 }) {
     tbb::flow::make_edge(tickets_, limiter_);
-    run_.set_limiter(&limiter_.decrementer());
+    origin_ = run_.add_limiter(&limiter_.decrementer());
+    items_.set_origin(origin_);
     tbb::flow::make_edge(pacer_.output(), puller_);
   }
 
@@ -171,12 +176,12 @@ class PacedSourceRuntime final : public OutputNode<T> {
   template <class Port>
   void pull(const Envelope<Ticket>& t, Port& port) noexcept {
     if (ended_.load(std::memory_order_relaxed) || run_.cancelled()) {
-      run_.release_slots(t.weight);  // a ticket left over at the end: nothing was made
+      run_.release_slots(origin_, t.weight);  // a ticket left over at the end: nothing was made
       return;
     }
     Envelope<T> e;
     const Got got = items_.pull(e);
-    if (got != Got::item) run_.release_slots(t.weight);
+    if (got != Got::item) run_.release_slots(origin_, t.weight);
     if (got == Got::end || items_.at_limit()) end();
     if (got == Got::item) port.try_put(e);
   }
@@ -189,6 +194,7 @@ class PacedSourceRuntime final : public OutputNode<T> {
 
   RunContext& run_;
   ItemPuller<T> items_;
+  std::uint16_t origin_ = 0;
   std::uint64_t issued_ = 0;  // tickets (input_node body only)
   std::atomic<bool> ended_{false};
   tbb::flow::input_node<Envelope<Ticket>> tickets_;

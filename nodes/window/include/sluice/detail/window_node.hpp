@@ -101,8 +101,15 @@ class WindowRuntime final : public OutputNode<Window<Key, Acc>> {
  private:
   void fold(const Envelope<T>& in, Gateway& gw) noexcept {
     if (!in.value.has_value() || run_.cancelled()) {
-      run_.release_slots(in.weight);  // placeholders end here: windows are new items
+      run_.end(in);  // placeholders end here: windows are new items
       return;
+    }
+    // A tee's copy is delivered when it is folded (its siblings decide the item's
+    // outcome); a plain item is counted with its window when the window is delivered.
+    EnvelopeMeta item = in;
+    if (item.split) {
+      item.weight = 0;
+      item.outcome = Fate::delivered;
     }
     TaskTimer timer(stats_);
     std::vector<Envelope<Pending>> out;
@@ -113,15 +120,16 @@ class WindowRuntime final : public OutputNode<Window<Key, Acc>> {
       const std::int64_t before = table_.next_deadline();
       std::vector<Closed> closed;
       table_.add(
-          key, now_ns(), in, [&](Acc& acc) { reduce_(acc, std::move(value)); }, closed);
+          key, now_ns(), item, [&](Acc& acc) { reduce_(acc, std::move(value)); }, closed);
       number(closed, out);
       if (table_.next_deadline() < before) cv_.notify_all();  // the timer sleeps until then
     } catch (...) {
-      run_.fail(stats_, in.index, std::current_exception(), in.weight);
+      item = in;
+      run_.fail(stats_, item, std::current_exception());
     }
     // The item is folded (or failed): its slot goes back now, so open windows never
     // hold the pipeline's in-flight budget.
-    run_.release_slots(in.weight);
+    run_.end(item);
     for (auto& e : out) gw.try_put(e);
     timer.done(out.size());
   }
@@ -236,7 +244,7 @@ class WindowSpec final : public NodeSpec {
 
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
     return std::make_unique<WindowRuntime<T, Key, Acc, KeyFn, ReduceFn>>(
-        ctx, ctx.upstream<T>(upstreams()[0]).output(), name(), size_, key_, reduce_, cfg_);
+        ctx, ctx.input<T>(), name(), size_, key_, reduce_, cfg_);
   }
   std::string flow_nodes() const override {
     return std::string(cfg_.ordered ? "sequencer_node -> " : "") + "async_node(serial, tumbling " +
