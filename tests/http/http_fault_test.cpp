@@ -33,7 +33,8 @@ TEST(http_faults, HangEndsInTimeout) {
   EXPECT_EQ(r.error, HttpError::timeout) << r.error_message;
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error_message.find(server.url("/hang")), std::string::npos) << r.error_message;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  // Ended by the timeout, not by the hang: bounded well past 200 ms, for a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
 }
 
 TEST(http_faults, ResetMidBodyIsReset) {
@@ -150,7 +151,7 @@ TEST(http_retry, HonoursRetryAfter) {
   EXPECT_TRUE(r.success()) << r.status << " " << r.error_message;
   EXPECT_EQ(r.attempts, 2);
   EXPECT_GE(waited, 1s);
-  EXPECT_LT(waited, 5s);
+  EXPECT_LT(waited, 10s);  // one Retry-After, not several; room for a loaded machine
 }
 
 TEST(http_retry, RetryAfterPastTheCapEndsRetries) {
@@ -164,7 +165,7 @@ TEST(http_retry, RetryAfterPastTheCapEndsRetries) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.header("Retry-After"), "60");
   EXPECT_EQ(r.attempts, 1);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);  // did not wait the 60 s
 }
 
 TEST(http_retry, RetriesResetsForGetButNotPost) {
