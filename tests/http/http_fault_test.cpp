@@ -284,6 +284,15 @@ TEST(http_fault_matrix, EveryRequestEndsInExactlyOneOutcome) {
   ASSERT_TRUE(done.wait(static_cast<std::size_t>(total), 20s))
       << "lost: " << total - static_cast<int>(done.size());
 
+  // Each /hang request reached the server once: an attempt that timed out while
+  // connecting sent nothing, and one that timed out waiting for the answer was not retried.
+  EXPECT_TRUE(sluice_http_test::eventually([&] {
+    return server.endpoint_count(sluice::HttpEndpoint::hang) >= kPerFault;
+  })) << server.endpoint_count(sluice::HttpEndpoint::hang);
+  EXPECT_EQ(server.endpoint_count(sluice::HttpEndpoint::hang),
+            static_cast<std::uint64_t>(kPerFault))
+      << "a response timeout is not retried";
+
   std::map<HttpError, int> kinds;
   for (int i = 0; i < total; ++i) {
     const auto& r = outcome[static_cast<std::size_t>(i)];
@@ -298,8 +307,10 @@ TEST(http_fault_matrix, EveryRequestEndsInExactlyOneOutcome) {
         EXPECT_EQ(r.error, HttpError::refused) << r.error_message;
         break;
       case Fault::timeout:
+        // On a loaded machine the 300 ms may run out before the connection is made:
+        // such a connect timeout is retried, so attempts alone say nothing. That a
+        // response timeout is not retried is counted at the server, below.
         EXPECT_EQ(r.error, HttpError::timeout) << r.error_message;
-        EXPECT_EQ(r.attempts, 1) << "a response timeout is not retried";
         break;
       case Fault::reset:
         EXPECT_EQ(r.error, HttpError::reset) << r.error_message;
