@@ -1,7 +1,32 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sluice builds against. Idempotent: when every
 # package is present it only checks and returns (no apt-get update).
+#   scripts/setup.sh          # packages
+#   scripts/setup.sh --tsan   # also source entries (deb-src), for the TSan build's oneTBB
 set -euo pipefail
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+# The TSan build compiles oneTBB from Debian's source package (scripts/tsan_tbb.sh),
+# so apt needs deb-src entries for the same suites as the binary ones.
+enable_deb_src() {
+  if apt-cache showsrc libtbb-dev 2>/dev/null | grep -q '^Package:'; then return; fi
+  local deb822=/etc/apt/sources.list.d/debian.sources
+  if ! grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo "setup: enabling deb-src for the suites apt already uses"
+    if [ -f "$deb822" ]; then
+      sed 's/^Types:.*/Types: deb-src/' "$deb822" |
+        $sudo tee /etc/apt/sources.list.d/sluice-deb-src.sources >/dev/null
+    else
+      grep -hE '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' |
+        $sudo tee /etc/apt/sources.list.d/sluice-deb-src.list >/dev/null
+    fi
+  fi
+  $sudo apt-get update -q
+}
+if [ "${1:-}" = "--tsan" ]; then enable_deb_src; fi
 
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -30,8 +55,5 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 
 echo "setup: installing ${missing[*]}"
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y --no-install-recommends "${missing[@]}"

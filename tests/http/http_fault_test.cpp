@@ -33,7 +33,8 @@ TEST(http_faults, HangEndsInTimeout) {
   EXPECT_EQ(r.error, HttpError::timeout) << r.error_message;
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error_message.find(server.url("/hang")), std::string::npos) << r.error_message;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  // Ended by the timeout, not by the hang: bounded well past 200 ms, for a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
 }
 
 TEST(http_faults, ResetMidBodyIsReset) {
@@ -150,7 +151,7 @@ TEST(http_retry, HonoursRetryAfter) {
   EXPECT_TRUE(r.success()) << r.status << " " << r.error_message;
   EXPECT_EQ(r.attempts, 2);
   EXPECT_GE(waited, 1s);
-  EXPECT_LT(waited, 5s);
+  EXPECT_LT(waited, 10s);  // one Retry-After, not several; room for a loaded machine
 }
 
 TEST(http_retry, RetryAfterPastTheCapEndsRetries) {
@@ -164,7 +165,7 @@ TEST(http_retry, RetryAfterPastTheCapEndsRetries) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.header("Retry-After"), "60");
   EXPECT_EQ(r.attempts, 1);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);  // did not wait the 60 s
 }
 
 TEST(http_retry, RetriesResetsForGetButNotPost) {
@@ -283,6 +284,15 @@ TEST(http_fault_matrix, EveryRequestEndsInExactlyOneOutcome) {
   ASSERT_TRUE(done.wait(static_cast<std::size_t>(total), 20s))
       << "lost: " << total - static_cast<int>(done.size());
 
+  // Each /hang request reached the server once: an attempt that timed out while
+  // connecting sent nothing, and one that timed out waiting for the answer was not retried.
+  EXPECT_TRUE(sluice_http_test::eventually([&] {
+    return server.endpoint_count(sluice::HttpEndpoint::hang) >= kPerFault;
+  })) << server.endpoint_count(sluice::HttpEndpoint::hang);
+  EXPECT_EQ(server.endpoint_count(sluice::HttpEndpoint::hang),
+            static_cast<std::uint64_t>(kPerFault))
+      << "a response timeout is not retried";
+
   std::map<HttpError, int> kinds;
   for (int i = 0; i < total; ++i) {
     const auto& r = outcome[static_cast<std::size_t>(i)];
@@ -297,8 +307,10 @@ TEST(http_fault_matrix, EveryRequestEndsInExactlyOneOutcome) {
         EXPECT_EQ(r.error, HttpError::refused) << r.error_message;
         break;
       case Fault::timeout:
+        // On a loaded machine the 300 ms may run out before the connection is made:
+        // such a connect timeout is retried, so attempts alone say nothing. That a
+        // response timeout is not retried is counted at the server, below.
         EXPECT_EQ(r.error, HttpError::timeout) << r.error_message;
-        EXPECT_EQ(r.attempts, 1) << "a response timeout is not retried";
         break;
       case Fault::reset:
         EXPECT_EQ(r.error, HttpError::reset) << r.error_message;

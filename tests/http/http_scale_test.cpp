@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -29,10 +30,10 @@ TEST(http_scale, TenThousandDelayedRequestsWithAThousandInFlight) {
   constexpr int kInFlight = 1'000;
   const auto delay = 200ms;
   const std::string url = server.url("/delay?us=200000");
-  // Ideal: kRequests / kInFlight rounds of 200 ms = 2 s. The bound is 3x that; a
-  // sanitizer build is slower per event and gets more room.
-  const auto bound = kSanitized ? 20s : 6s;
-
+  // Ideal: kRequests / kInFlight rounds of 200 ms = 2 s. How long it really takes is up
+  // to the machine (a loaded one, a sanitizer build), so the concurrency itself is
+  // checked below, and the time only bounds the wait.
+  const auto limit = kSanitized ? 100s : 60s;
   std::atomic<int> next{0};
   std::atomic<int> good{0};
   Collector finished;
@@ -51,71 +52,103 @@ TEST(http_scale, TenThousandDelayedRequestsWithAThousandInFlight) {
 
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kInFlight; ++i) start_one();
-  ASSERT_TRUE(finished.wait(kRequests, bound + 10s));
+  ASSERT_TRUE(finished.wait(kRequests, limit)) << finished.size();
   const auto elapsed = std::chrono::steady_clock::now() - start;
 
   EXPECT_EQ(good.load(), kRequests);
-  EXPECT_LT(elapsed, bound) << std::chrono::duration<double>(elapsed).count() << " s";
   EXPECT_GE(elapsed, delay * (kRequests / kInFlight));
   const auto c = client.counters();
   EXPECT_EQ(c.completed, static_cast<std::uint64_t>(kRequests));
   EXPECT_EQ(c.in_flight, 0u);
+  const auto stats = server.stats();
+  // All kInFlight were at the server at once: the first kInFlight are submitted in far
+  // less than the 200 ms the first answer takes, so each opens its own connection, and
+  // idle connections stay open for reuse.
+  EXPECT_GE(stats.peak_active_connections, static_cast<std::uint64_t>(kInFlight));
   // Connections were reused: about one per request slot, not one per request.
-  EXPECT_LE(server.stats().connections_accepted, static_cast<std::uint64_t>(kInFlight) + 100);
+  EXPECT_LE(stats.connections_accepted, static_cast<std::uint64_t>(kInFlight) + 100);
   std::printf("10000 x 200 ms, 1000 in flight: %.2f s (ideal 2 s)\n",
               std::chrono::duration<double>(elapsed).count());
 }
 
 TEST(http_scale, CancelWithAThousandInFlightReturnsPromptlyAndLeavesNothing) {
+  using sluice_http_test::describe;
+  using sluice_http_test::open_descriptors;
+  using sluice_http_test::opened_since;
+  using sluice_http_test::still_open;
+  using sluice_http_test::threads_named;
+  const std::string kIoThread = "sluice-http";
   sluice::raise_fd_limit();
+  // Leak checks look only at what the client owns: its I/O thread, found by name, and
+  // the descriptors that appeared while it lived, less the server's. Counting every
+  // thread or descriptor of the process would also count whatever else runs meanwhile.
   { sluice::HttpClient warm_up; }  // one-time library set-up is not a leak
-  const std::size_t threads_before = sluice_http_test::thread_count();
-  const std::size_t fds_before = sluice_http_test::fd_count();
+  // A joined thread leaves /proc a moment after pthread_join returns.
+  EXPECT_TRUE(eventually([&] { return threads_named(kIoThread).empty(); }, 10s));
+
+  sluice::LocalHttpServer server;
+  // Descriptors opened since `before_client`, less the server's sockets. The table of
+  // the server's sockets is read after the descriptors, so it holds every one listed.
+  const auto client_opened_since = [&](const std::map<int, std::string>& before) {
+    const auto now = open_descriptors();
+    return opened_since(before, now, sluice_http_test::tcp_sockets_on_local_port(server.port()));
+  };
+  const auto before_client = open_descriptors();
+  std::map<int, std::string> client_descriptors;
+  constexpr int kInFlight = 1'000;
+  // Far longer than any bound below: a cancel that waited for the server would show.
+  const auto server_delay = 60s;
+  Collector got;
   {
-    sluice::LocalHttpServer server;
-    const std::size_t threads_with_server = sluice_http_test::thread_count();
-    constexpr int kInFlight = 1'000;
-    Collector got;
-    {
-      sluice::HttpClient client;
-      EXPECT_EQ(sluice_http_test::thread_count(), threads_with_server + 1) << "one I/O thread";
-      for (int i = 0; i < kInFlight / 2; ++i) {
-        client.submit({.url = server.url("/hang")}, got.callback());
-        client.submit({.url = server.url("/delay?us=30000000")}, got.callback());
-      }
-      // Every request has reached the server: all 1,000 are truly in flight.
-      ASSERT_TRUE(eventually([&] { return server.requests_received() >= kInFlight; }, 20s))
-          << server.requests_received();
-      EXPECT_EQ(got.size(), 0u);
-
-      const auto start = std::chrono::steady_clock::now();
-      client.cancel_all();
-      const auto took = std::chrono::steady_clock::now() - start;
-      EXPECT_LT(took, 2s);
-      std::printf("cancel_all with 1000 in flight: %.1f ms\n",
-                  std::chrono::duration<double, std::milli>(took).count());
-
-      // cancel_all returned after every callback ran.
-      const auto responses = got.take();
-      ASSERT_EQ(responses.size(), static_cast<std::size_t>(kInFlight));
-      for (const auto& r : responses) {
-        EXPECT_EQ(r.error, HttpError::cancelled);
-        EXPECT_FALSE(r.error_message.empty());
-      }
-      const auto c = client.counters();
-      EXPECT_EQ(c.errors(HttpError::cancelled), static_cast<std::uint64_t>(kInFlight));
-      EXPECT_EQ(c.in_flight, 0u);
-
-      // The client still works after a cancel.
-      EXPECT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).success());
+    sluice::HttpClient client;
+    for (int i = 0; i < kInFlight / 2; ++i) {
+      client.submit({.url = server.url("/hang")}, got.callback());
+      client.submit(
+          {.url = server.url("/delay?us=" +
+                             std::to_string(std::chrono::microseconds(server_delay).count()))},
+          got.callback());
     }
-    EXPECT_EQ(sluice_http_test::thread_count(), threads_with_server) << "I/O thread joined";
-    // The server sees every cancelled connection close.
-    EXPECT_TRUE(eventually([&] { return server.active_connections() == 0; }, 10s))
-        << server.active_connections();
+    // Every request has reached the server: all 1,000 are truly in flight.
+    ASSERT_TRUE(eventually([&] { return server.requests_received() >= kInFlight; }, 60s))
+        << server.requests_received();
+    EXPECT_EQ(got.size(), 0u);
+    // The loop names its thread before it sends anything, so it is named by now.
+    EXPECT_EQ(threads_named(kIoThread).size(), 1u) << "one I/O thread";
+    client_descriptors = client_opened_since(before_client);
+    EXPECT_GE(client_descriptors.size(), static_cast<std::size_t>(kInFlight))
+        << "a socket per request in flight, and the loop's own";
+
+    const auto start = std::chrono::steady_clock::now();
+    client.cancel_all();
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(took, server_delay / 4);
+    std::printf("cancel_all with 1000 in flight: %.1f ms\n",
+                std::chrono::duration<double, std::milli>(took).count());
+
+    // cancel_all returned after every callback ran.
+    const auto responses = got.take();
+    ASSERT_EQ(responses.size(), static_cast<std::size_t>(kInFlight));
+    for (const auto& r : responses) {
+      EXPECT_EQ(r.error, HttpError::cancelled);
+      EXPECT_FALSE(r.error_message.empty());
+    }
+    const auto c = client.counters();
+    EXPECT_EQ(c.errors(HttpError::cancelled), static_cast<std::uint64_t>(kInFlight));
+    EXPECT_EQ(c.in_flight, 0u);
+
+    // The client still works after a cancel.
+    EXPECT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).success());
+    client_descriptors.merge(client_opened_since(before_client));
   }
-  EXPECT_EQ(sluice_http_test::thread_count(), threads_before);
-  EXPECT_EQ(sluice_http_test::fd_count(), fds_before) << "no socket, epoll or eventfd left";
+  // The destructor joined the I/O thread and closed every socket, the epoll set and the
+  // eventfd; the server, still running, keeps its own.
+  EXPECT_TRUE(eventually([&] { return threads_named(kIoThread).empty(); }, 10s))
+      << "I/O thread joined";
+  const auto left = still_open(client_descriptors);
+  EXPECT_TRUE(left.empty()) << left.size() << " left open: " << describe(left);
+  // The server sees every cancelled connection close.
+  EXPECT_TRUE(eventually([&] { return server.active_connections() == 0; }, 10s))
+      << server.active_connections();
 }
 
 }  // namespace

@@ -258,8 +258,12 @@ TEST(http_client_no_server, TimesOutOnASilentServer) {
   const auto start = std::chrono::steady_clock::now();
   const auto r = client.fetch(req);
   EXPECT_EQ(r.error, HttpError::timeout) << r.error_message;
-  EXPECT_EQ(r.attempts, 1);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  // One request was sent and, timed out, not sent again. (On a loaded machine the
+  // 100 ms may end while still connecting; that attempt sent nothing and is retried,
+  // so r.attempts may be more than one.)
+  EXPECT_EQ(silent.connections_with_requests(), 1);
+  // Ended by the 100 ms timeout, not by the silence: room for a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
 }
 
 TEST(http_client_no_server, CancelAllEndsHangingQueuedAndRetryingRequests) {
@@ -281,7 +285,8 @@ TEST(http_client_no_server, CancelAllEndsHangingQueuedAndRetryingRequests) {
         sluice_http_test::eventually([&] { return client.counters().attempts >= submitted; }));
     const auto start = std::chrono::steady_clock::now();
     client.cancel_all();
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+    // Did not wait out the 60 s backoff or the silence.
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
     // cancel_all returns after the callbacks ran.
     const auto responses = got.take();
     EXPECT_EQ(responses.size(), submitted);

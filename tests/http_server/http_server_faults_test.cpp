@@ -87,7 +87,8 @@ TEST(LocalHttpServerFaults, StopClosesHangingAndDelayedConnections) {
 
   const auto start = std::chrono::steady_clock::now();
   server->stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  // Did not wait for the hangs or the 60 s delays; room for a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
   EXPECT_EQ(server->active_connections(), 0u);
   for (auto& connection : connections) {
     const auto received = connection->receive(2s);
