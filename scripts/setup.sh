@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sluice builds against. Idempotent: when every
 # package is present it only checks and returns (no apt-get update).
+#   scripts/setup.sh           # what sluice builds against
+#   scripts/setup.sh --fuzz    # and clang with libFuzzer, for scripts/fuzz.sh
 set -euo pipefail
 
 packages=(
@@ -16,6 +18,9 @@ packages=(
   wrk
   python3-matplotlib
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
