@@ -35,6 +35,24 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
+// RFC 9110: a field name is a token; CR, LF and NUL in a value must be rejected or
+// replaced with SP. A line with any other name is dropped, so that no header the client
+// hands on can smuggle a line break into whatever the caller does with it.
+bool is_field_name(std::string_view name) noexcept {
+  constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           kSymbols.find(c) != std::string_view::npos;
+  });
+}
+
+std::string field_value(std::string_view text) {
+  std::string value(text);
+  std::replace_if(
+      value.begin(), value.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; }, ' ');
+  return value;
+}
+
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto& t = *static_cast<Transfer*>(user);
   const size_t length = size * count;
@@ -47,11 +65,13 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
       t.headers.reserve(8);  // one allocation for a typical response's headers
     } else if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
       if (!t.headers.empty()) {  // obsolete line folding: continues the previous value
-        t.headers.back().second.append(" ").append(trim(line));
+        t.headers.back().second.append(" ").append(field_value(trim(line)));
       }
     } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
-      t.headers.emplace_back(std::string(trim(line.substr(0, colon))),
-                             std::string(trim(line.substr(colon + 1))));
+      const std::string_view name = trim(line.substr(0, colon));
+      if (is_field_name(name)) {
+        t.headers.emplace_back(std::string(name), field_value(trim(line.substr(colon + 1))));
+      }
     }
   } catch (...) {
     return 0;  // out of memory: abort the transfer rather than throw through C

@@ -8,8 +8,8 @@
 // The first input byte picks the size cap and the method.
 //
 // Checks: the body never passes the cap, and a response cut at the cap keeps exactly the
-// cap; a response reports a status, an error a message; header names and values carry no
-// line ends; a retry never waits past the policy's caps.
+// cap; a response reports a status, an error a message; header names are tokens and
+// values hold no CR, LF or NUL (RFC 9110); a retry never waits past the policy's caps.
 #include <curl/curl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -150,8 +150,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!r.error_message.empty(), "an error without a message");
   }
   for (const auto& [name, value] : r.headers) {
-    FUZZ_CHECK(name.find_first_of("\r\n") == std::string::npos, "a line break in a header name");
-    FUZZ_CHECK(!value.ends_with('\r') && !value.ends_with('\n'), "a line end kept in a value");
+    FUZZ_CHECK(!name.empty() && name.find_first_of(" \t\r\n:") == std::string::npos,
+               "a header name that is not a token");
+    FUZZ_CHECK(value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos,
+               "a CR, LF or NUL in a header value");
   }
 
   // The retry decision the client makes on this response.
