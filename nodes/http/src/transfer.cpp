@@ -238,6 +238,11 @@ HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
   r.timings.total = info_time(easy, CURLINFO_TOTAL_TIME_T);
 
   r.error = classify_curl_result(result, t.too_large);
+  // libcurl lets some status lines through without a code it can read ("HTTP/200 OK",
+  // found by fuzzing) and reports status 0: that is no response, not a response with
+  // status 0.
+  const bool no_status = r.error == HttpError::none && (status < 100 || status > 999);
+  if (no_status) r.error = HttpError::other;
   if (r.error == HttpError::none) {
     r.status = static_cast<int>(status);
     r.headers = std::move(t.headers);
@@ -245,8 +250,9 @@ HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
     return r;
   }
 
-  const std::string detail = t.error_buffer[0] != '\0' ? std::string(t.error_buffer)
-                                                       : std::string(curl_easy_strerror(result));
+  const std::string detail = no_status                   ? std::string("malformed status line")
+                             : t.error_buffer[0] != '\0' ? std::string(t.error_buffer)
+                                                         : std::string(curl_easy_strerror(result));
   r.error_message = std::string(describe(r.error)) + ": " + describe_request(t.request);
   if (r.effective_url != t.request.url) r.error_message += " (at " + r.effective_url + ")";
   switch (r.error) {

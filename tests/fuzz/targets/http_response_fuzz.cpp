@@ -144,7 +144,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(r.body.size() == cap, "a body cut at the cap does not hold the cap");
   }
   if (r.ok()) {
-    FUZZ_CHECK(r.status > 0, "a response without a status");
+    FUZZ_CHECK(r.status >= 100 && r.status <= 999, "a response without a three-digit status");
     FUZZ_CHECK(r.error_message.empty(), "a response with an error message");
   } else {
     FUZZ_CHECK(!r.error_message.empty(), "an error without a message");
