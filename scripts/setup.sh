@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sluice builds against. Idempotent: when every
 # package is present it only checks and returns (no apt-get update).
-#   scripts/setup.sh          # packages
-#   scripts/setup.sh --tsan   # also source entries (deb-src), for the TSan build's oneTBB
+#   scripts/setup.sh           # what sluice builds against
+#   scripts/setup.sh --tsan    # and deb-src entries, for the TSan build's oneTBB
+#   scripts/setup.sh --fuzz    # and clang with libFuzzer, for scripts/fuzz.sh
 set -euo pipefail
 
 sudo=""
@@ -41,6 +42,9 @@ packages=(
   wrk
   python3-matplotlib
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -120,6 +120,9 @@ TEST(http_retry_schedule, ParsesRetryAfter) {
   // An HTTP-date counts from `now`: 784111777 is Sun, 06 Nov 1994 08:49:37 GMT.
   EXPECT_EQ(hd::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 - 20), 20s);
   EXPECT_EQ(hd::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 + 20), 0s);
+  // A date in year 989909999 (found by fuzzing) reads as a year, like huge delta-seconds,
+  // so comparing it with the policy's cap in milliseconds cannot overflow.
+  EXPECT_EQ(hd::parse_retry_after("9Dec989909999", 0), 86'400s * 365);
 }
 
 TEST(http_retry_schedule, RetriesConnectFailures429And5xx) {

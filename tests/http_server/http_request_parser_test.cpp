@@ -158,5 +158,26 @@ TEST(HttpRequestParser, RefusesAHeadWithoutEndLargerThanTheLimitFedSlowly) {
   EXPECT_EQ(parser.error_status(), 431);
 }
 
+// Found by fuzzing: a chunk-size line over its limit was accepted when it arrived whole
+// and refused when it arrived in pieces, and chunk data past its size was refused with one
+// reason or another depending on the split.
+TEST(HttpRequestParser, ChunkedLineLimitsHoldAtEverySplit) {
+  const std::string long_extension = "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;" +
+                                     std::string(1100, 'x') + "\r\nhello\r\n0\r\n\r\n";
+  const std::string overrun =
+      "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdefgh\r\n0\r\n\r\n";
+  for (const std::size_t step : {std::size_t{1}, std::size_t{5}, std::size_t{4096}}) {
+    HttpRequestParser parser(4096);
+    feed_in_steps(parser, long_extension, step);
+    EXPECT_TRUE(parser.failed()) << "step " << step;
+    EXPECT_EQ(parser.error_message(), "line too long in chunked body") << "step " << step;
+
+    HttpRequestParser other(4096);
+    feed_in_steps(other, overrun, step);
+    EXPECT_TRUE(other.failed()) << "step " << step;
+    EXPECT_EQ(other.error_message(), "chunk data longer than its size") << "step " << step;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::http_server_detail

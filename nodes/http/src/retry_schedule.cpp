@@ -77,23 +77,24 @@ std::chrono::microseconds backoff_delay(const HttpRetryPolicy& policy, int retry
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                       std::time_t now) noexcept {
+  // Anything past a year is as good as "never" for the cap comparison; stopping there
+  // keeps huge values (delta-seconds or a date in year 989909999) from overflowing when
+  // they are compared with, or converted to, finer units.
+  constexpr std::int64_t kCeiling = 86'400 * 365;
   value = trim(value);
   if (value.empty()) return std::nullopt;
   if (std::all_of(value.begin(), value.end(),
                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    // Anything past a day is as good as "never" for the cap comparison; stopping the
-    // accumulation there keeps huge values from overflowing.
     std::int64_t seconds = 0;
-    for (char c : value) {
-      seconds = std::min<std::int64_t>(seconds * 10 + (c - '0'), 86'400 * 365);
-    }
+    for (char c : value) seconds = std::min<std::int64_t>(seconds * 10 + (c - '0'), kCeiling);
     return std::chrono::seconds(seconds);
   }
   try {
     const std::string text(value);
     const std::time_t when = curl_getdate(text.c_str(), nullptr);
     if (when == static_cast<std::time_t>(-1)) return std::nullopt;
-    return std::chrono::seconds(std::max<std::int64_t>(0, when - now));
+    if (when <= now) return std::chrono::seconds(0);
+    return std::chrono::seconds(std::min<std::int64_t>(when - now, kCeiling));
   } catch (...) {
     return std::nullopt;
   }

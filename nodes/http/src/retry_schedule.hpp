@@ -38,7 +38,8 @@ std::chrono::microseconds backoff_delay(const HttpRetryPolicy& policy, int retry
                                         double unit) noexcept;
 
 /// A Retry-After value: delta-seconds, or an HTTP-date counted from `now`
-/// (a date in the past means 0). nullopt when it is neither.
+/// (a date in the past means 0; a wait past a year reads as a year). nullopt when it is
+/// neither.
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                       std::time_t now) noexcept;
 

@@ -35,6 +35,24 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
+// RFC 9110: a field name is a token; CR, LF and NUL in a value must be rejected or
+// replaced with SP. A line with any other name is dropped, so that no header the client
+// hands on can smuggle a line break into whatever the caller does with it.
+bool is_field_name(std::string_view name) noexcept {
+  constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           kSymbols.find(c) != std::string_view::npos;
+  });
+}
+
+std::string field_value(std::string_view text) {
+  std::string value(text);
+  std::replace_if(
+      value.begin(), value.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; }, ' ');
+  return value;
+}
+
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto& t = *static_cast<Transfer*>(user);
   const size_t length = size * count;
@@ -47,11 +65,13 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
       t.headers.reserve(8);  // one allocation for a typical response's headers
     } else if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
       if (!t.headers.empty()) {  // obsolete line folding: continues the previous value
-        t.headers.back().second.append(" ").append(trim(line));
+        t.headers.back().second.append(" ").append(field_value(trim(line)));
       }
     } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
-      t.headers.emplace_back(std::string(trim(line.substr(0, colon))),
-                             std::string(trim(line.substr(colon + 1))));
+      const std::string_view name = trim(line.substr(0, colon));
+      if (is_field_name(name)) {
+        t.headers.emplace_back(std::string(name), field_value(trim(line.substr(colon + 1))));
+      }
     }
   } catch (...) {
     return 0;  // out of memory: abort the transfer rather than throw through C
@@ -218,6 +238,11 @@ HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
   r.timings.total = info_time(easy, CURLINFO_TOTAL_TIME_T);
 
   r.error = classify_curl_result(result, t.too_large);
+  // libcurl lets some status lines through without a code it can read ("HTTP/200 OK",
+  // found by fuzzing) and reports status 0: that is no response, not a response with
+  // status 0.
+  const bool no_status = r.error == HttpError::none && (status < 100 || status > 999);
+  if (no_status) r.error = HttpError::other;
   if (r.error == HttpError::none) {
     r.status = static_cast<int>(status);
     r.headers = std::move(t.headers);
@@ -225,8 +250,9 @@ HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
     return r;
   }
 
-  const std::string detail = t.error_buffer[0] != '\0' ? std::string(t.error_buffer)
-                                                       : std::string(curl_easy_strerror(result));
+  const std::string detail = no_status                   ? std::string("malformed status line")
+                             : t.error_buffer[0] != '\0' ? std::string(t.error_buffer)
+                                                         : std::string(curl_easy_strerror(result));
   r.error_message = std::string(describe(r.error)) + ": " + describe_request(t.request);
   if (r.effective_url != t.request.url) r.error_message += " (at " + r.effective_url + ")";
   switch (r.error) {

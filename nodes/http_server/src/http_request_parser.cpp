@@ -111,10 +111,12 @@ std::size_t HttpRequestParser::feed(std::string_view data) {
       }
       case State::chunk_size:
         used += feed_line(rest, kMaxChunkLine);
+        if (state_ == State::error) return used;
         if (!buffer_.empty() && buffer_.back() == '\n') on_chunk_size_line();
         break;
       case State::chunk_data_end:
         used += feed_line(rest, 2);
+        if (state_ == State::error) return used;
         if (!buffer_.empty() && buffer_.back() == '\n') {
           if (strip_cr(std::string_view(buffer_).substr(0, buffer_.size() - 1)).empty()) {
             buffer_.clear();
@@ -126,6 +128,7 @@ std::size_t HttpRequestParser::feed(std::string_view data) {
         break;
       case State::trailers:
         used += feed_line(rest, max_head_bytes_);
+        if (state_ == State::error) return used;
         if (!buffer_.empty() && buffer_.back() == '\n') on_trailer_line();
         if (state_ == State::complete) return used;
         break;
@@ -141,8 +144,11 @@ std::size_t HttpRequestParser::feed_line(std::string_view data, std::size_t limi
   const auto newline = data.find('\n');
   const std::size_t take = newline == std::string_view::npos ? data.size() : newline + 1;
   buffer_.append(data.substr(0, take));
-  if (buffer_.size() > limit + 1 && buffer_.back() != '\n') {
-    fail(400, "line too long in chunked body");
+  // The limit holds whether or not the line has ended here, so how the bytes were split
+  // never decides whether a request is accepted, nor why it is refused.
+  if (buffer_.size() > limit + 1) {
+    fail(400, state_ == State::chunk_data_end ? "chunk data longer than its size"
+                                              : "line too long in chunked body");
   }
   return take;
 }
