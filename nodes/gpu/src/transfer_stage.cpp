@@ -52,6 +52,30 @@ struct CopyResult {
   std::exception_ptr error;
 };
 
+// Where other threads leave word for the completion thread: copy reports and buffers
+// coming back. Shared with the engine's reports and the pools' listeners, which may come
+// after the stage is gone (a late report after a fault, a batch outliving the stage), so
+// they never hold the stage itself — and never become the last owner of the stage (and of
+// its engine) on one of the engine's own threads.
+struct Mailbox {
+  std::mutex mutex;  // also guards the stage's shared state (TransferCore::mutex_)
+  std::condition_variable wake_cv;
+  std::vector<CopyResult> results;
+  bool woken = false;
+
+  void post(std::uint64_t id, std::exception_ptr error) {
+    std::lock_guard lock(mutex);
+    results.push_back(CopyResult{id, std::move(error)});
+    woken = true;
+    wake_cv.notify_one();
+  }
+  void wake() {
+    std::lock_guard lock(mutex);
+    woken = true;
+    wake_cv.notify_one();
+  }
+};
+
 enum class Ending { delivered, failed, cancelled };
 
 bool is_fault(const std::exception_ptr& error) {
@@ -98,14 +122,9 @@ class TransferCore {
                                                                   "producer_staging_buffers")),
         device_(engine_->device_memory(), at_least_one(options.device_buffers, "device_buffers")) {}
 
-  // Buffers coming back may let a waiting transfer start: wake the thread. The listeners
-  // and the copy reports hold only a weak reference, since buffers can outlive the stage
-  // and a backend may report a copy the stage has already failed.
-  void attach(const std::weak_ptr<TransferCore>& self) {
-    self_ = self;
-    auto wake = [self] {
-      if (auto core = self.lock()) core->wake();
-    };
+  // Buffers coming back may let a waiting transfer start: wake the thread.
+  void listen_for_releases() {
+    auto wake = [mailbox = mailbox_] { mailbox->wake(); };
     staging_.set_release_listener(wake);
     device_.set_release_listener(wake);
   }
@@ -148,11 +167,6 @@ class TransferCore {
     wake_cv_.notify_one();
   }
 
-  void wake() {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-    wake_cv_.notify_one();
-  }
 
   void wait_idle() {
     std::unique_lock lock(mutex_);
@@ -342,7 +356,10 @@ class TransferCore {
         }
       }
     } catch (...) {
-      end_head(Ending::failed, std::current_exception());
+      // A sticky error can surface here first (cudaMalloc after a user's kernel faulted).
+      const std::exception_ptr error = std::current_exception();
+      if (is_fault(error)) note_fault(error);
+      end_head(Ending::failed, error);
       return true;
     }
     next_.emplace(std::move(t));
@@ -364,9 +381,9 @@ class TransferCore {
     try {
       // The engine reports from any thread (a CUDA event thread, or inline here); the
       // report only records the result and wakes the completion thread. After a fault the
-      // stage may be gone before a late report: it holds the core only weakly.
-      engine_->start_copy(dst, src, bytes, [self = self_, id](std::exception_ptr error) {
-        if (auto core = self.lock()) core->report(id, std::move(error));
+      // stage may be gone before a late report: the report only reaches the mailbox.
+      engine_->start_copy(dst, src, bytes, [mailbox = mailbox_, id](std::exception_ptr error) {
+        mailbox->post(id, std::move(error));
       });
     } catch (...) {
       std::lock_guard lock(mutex_);
@@ -375,11 +392,10 @@ class TransferCore {
     }
   }
 
-  void report(std::uint64_t id, std::exception_ptr error) {
+  void note_fault(const std::exception_ptr& error) {
     std::lock_guard lock(mutex_);
-    results_.push_back(CopyResult{id, std::move(error)});
+    if (!fault_) fault_ = error;
     woken_ = true;
-    wake_cv_.notify_one();
   }
 
   // Moves the transfer a copy result is about out of in_flight_.
@@ -445,20 +461,20 @@ class TransferCore {
     if (--pending_ == 0) idle_cv_.notify_all();
   }
 
+  const std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
   const std::shared_ptr<CopyEngine> engine_;
-  std::weak_ptr<TransferCore> self_;
   const std::size_t concurrency_;
   BufferPool staging_;
   BufferPool producer_staging_;
   BufferPool device_;
 
   // Shared with submitters, copy reports and release listeners.
-  mutable std::mutex mutex_;
-  std::condition_variable wake_cv_;
+  std::mutex& mutex_ = mailbox_->mutex;
+  std::condition_variable& wake_cv_ = mailbox_->wake_cv;
   std::condition_variable idle_cv_;
   std::deque<Request> queue_;
-  std::vector<CopyResult> results_;
-  bool woken_ = false;
+  std::vector<CopyResult>& results_ = mailbox_->results;
+  bool& woken_ = mailbox_->woken;
   bool stopping_ = false;
   std::exception_ptr fault_;  // the first DeviceFault: the stage does no more copies
   std::uint64_t next_id_ = 0;
@@ -486,7 +502,7 @@ class TransferStage::Impl {
  public:
   explicit Impl(TransferOptions options)
       : core_(std::make_shared<TransferCore>(std::move(options))) {
-    core_->attach(core_);
+    core_->listen_for_releases();
     // The thread keeps the core alive, so the stage may be dropped from a completion.
     thread_ = std::thread([core = core_] {
 #ifdef __linux__
