@@ -440,11 +440,25 @@ int main(int argc, char** argv) {
   }
   int n = static_cast<int>(args.size());
   try {
-    g_backend = sluice::gpu::make_copy_engine(g_device)->device();
+    const auto engine = sluice::gpu::make_copy_engine(g_device);
+    g_backend = engine->device();
+    // In the JSON output's context, for scripts/gpu_check.sh's summary.
+    benchmark::AddCustomContext("transfer_backend", engine->describe());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 2;
   }
+#ifdef SLUICE_BENCH_CUDA
+  if (g_backend == Device::cuda) {
+    int runtime = 0;
+    int driver = 0;
+    (void)cudaRuntimeGetVersion(&runtime);
+    (void)cudaDriverGetVersion(&driver);
+    auto dotted = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+    benchmark::AddCustomContext("cuda_runtime_version", dotted(runtime));
+    benchmark::AddCustomContext("cuda_driver_version", dotted(driver));
+  }
+#endif
   // Pin the choice: auto must not resolve differently per benchmark.
   g_device = g_backend;
   sizes(benchmark::RegisterBenchmark("bare", bare_copy), false);
