@@ -272,8 +272,8 @@ sluice::gpu::TransferOptions options(std::size_t concurrency,
 }
 
 // The counters every stage benchmark reports, and its failure if a transfer failed.
-void finish(benchmark::State& state, TransferStage& stage, Countdown& pending,
-            TimedEngine& engine, std::int64_t moved) {
+void finish(benchmark::State& state, TransferStage& stage, Countdown& pending, TimedEngine& engine,
+            std::int64_t moved) {
   if (const std::string failures = pending.failures(); !failures.empty()) {
     state.SkipWithError(failures.c_str());
     return;
@@ -454,7 +454,9 @@ int main(int argc, char** argv) {
     int driver = 0;
     (void)cudaRuntimeGetVersion(&runtime);
     (void)cudaDriverGetVersion(&driver);
-    auto dotted = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+    auto dotted = [](int v) {
+      return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10);
+    };
     benchmark::AddCustomContext("cuda_runtime_version", dotted(runtime));
     benchmark::AddCustomContext("cuda_driver_version", dotted(driver));
   }

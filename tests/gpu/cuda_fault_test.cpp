@@ -69,7 +69,8 @@ TEST(gpu_cuda_fault, AnIdleStageFailsWorkSubmittedAfterTheFault) {
   ASSERT_NE(cudaDeviceSynchronize(), cudaSuccess);
   constexpr std::size_t n = 8;
   gpu_test::Outcomes out(n);
-  for (std::size_t i = 0; i < n; ++i) (*stage)(HostBatch(gpu_test::pattern(i, 4096)), out.completion(i));
+  for (std::size_t i = 0; i < n; ++i)
+    (*stage)(HostBatch(gpu_test::pattern(i, 4096)), out.completion(i));
   ASSERT_TRUE(out.wait_for(n));
   for (std::size_t i = 0; i < n; ++i) EXPECT_FALSE(out.ok(i)) << i;
   EXPECT_TRUE(gpu_test::returns_within([&] { stage.reset(); })) << "the destructor hung";

@@ -116,9 +116,9 @@ TEST(gpu_device, AutoFallsBackWhenACountedDeviceCannotBeSetUp) {
   EXPECT_EQ(notices.size(), 1u);
 
   // Asked for explicitly, the same failure is an error, not a fallback.
-  EXPECT_THROW(sluice::gpu::detail::select_copy_engine(Device::cuda, sink, 0, probe, refuse,
-                                                       announced),
-               std::runtime_error);
+  EXPECT_THROW(
+      sluice::gpu::detail::select_copy_engine(Device::cuda, sink, 0, probe, refuse, announced),
+      std::runtime_error);
 }
 
 TEST(gpu_device, RequireGpuMeansADeviceIsUsable) {

@@ -31,7 +31,8 @@ TEST(gpu_transfer_fault, AFaultFailsTheRestAtOnceEvenCopiesThatNeverReport) {
       sluice::gpu::TransferOptions{.concurrency = 2, .device_buffers = 4, .engine = engine});
   constexpr std::size_t n = 10;
   gpu_test::Outcomes out(n);
-  for (std::size_t i = 0; i < n; ++i) (*stage)(HostBatch(gpu_test::pattern(i, 5000)), out.completion(i));
+  for (std::size_t i = 0; i < n; ++i)
+    (*stage)(HostBatch(gpu_test::pattern(i, 5000)), out.completion(i));
   engine->wait_started(2);  // copies 0 and 1 are on the engine, the rest queued or staged
   engine->open();
 
@@ -41,7 +42,8 @@ TEST(gpu_transfer_fault, AFaultFailsTheRestAtOnceEvenCopiesThatNeverReport) {
   EXPECT_EQ(out.error(1), "injected fault: illegal address");
   for (std::size_t i = 2; i < n; ++i) {
     EXPECT_FALSE(out.ok(i)) << i;
-    EXPECT_TRUE(contains(out.error(i), "the device failed earlier: injected fault: illegal address"))
+    EXPECT_TRUE(
+        contains(out.error(i), "the device failed earlier: injected fault: illegal address"))
         << i << ": " << out.error(i);
     EXPECT_EQ(out.calls(i), 1) << i;
   }
@@ -73,7 +75,8 @@ TEST(gpu_transfer_fault, AFaultAtStartFailsTheRestAtOnce) {
   TransferStage stage({.device_buffers = 3, .engine = engine});
   constexpr std::size_t n = 6;
   gpu_test::Outcomes out(n);
-  for (std::size_t i = 0; i < n; ++i) stage(HostBatch(gpu_test::pattern(i, 300)), out.completion(i));
+  for (std::size_t i = 0; i < n; ++i)
+    stage(HostBatch(gpu_test::pattern(i, 300)), out.completion(i));
   engine->wait_started(1);
   engine->open();
   ASSERT_TRUE(out.wait_for(n));
@@ -93,7 +96,8 @@ TEST(gpu_transfer_fault, AnOrdinaryCopyErrorFailsOnlyItsItem) {
   TransferStage stage({.engine = engine});
   constexpr std::size_t n = 4;
   gpu_test::Outcomes out(n);
-  for (std::size_t i = 0; i < n; ++i) stage(HostBatch(gpu_test::pattern(i, 300)), out.completion(i));
+  for (std::size_t i = 0; i < n; ++i)
+    stage(HostBatch(gpu_test::pattern(i, 300)), out.completion(i));
   ASSERT_TRUE(out.wait_for(n));
   EXPECT_EQ(out.error(1), "test engine copy failed");
   for (std::size_t i : {0u, 2u, 3u}) {
@@ -108,7 +112,8 @@ TEST(gpu_transfer_fault, CancelWithACopyHeldBackOnTheEngine) {
   TransferStage stage({.concurrency = 2, .device_buffers = 4, .engine = engine});
   constexpr std::size_t n = 8;
   gpu_test::Outcomes out(n);
-  for (std::size_t i = 0; i < n; ++i) stage(HostBatch(gpu_test::pattern(i, 4096)), out.completion(i));
+  for (std::size_t i = 0; i < n; ++i)
+    stage(HostBatch(gpu_test::pattern(i, 4096)), out.completion(i));
   engine->wait_started(2);  // two copies held on the engine: deterministically in flight
   EXPECT_EQ(stage.stats().in_flight, 2u);
   stage.cancel();

@@ -38,7 +38,8 @@ class FakeStream {
     std::vector<std::function<void()>> after;
     {
       std::lock_guard lock(mutex_);
-      for (auto [p, n] : reads_) sums.push_back(gpu_test::checksum(static_cast<std::uint8_t*>(p), n));
+      for (auto [p, n] : reads_)
+        sums.push_back(gpu_test::checksum(static_cast<std::uint8_t*>(p), n));
       after.swap(after_);
     }
     for (auto& f : after) f();

@@ -34,8 +34,8 @@ cudaError_t launch_illegal_write(cudaStream_t stream) {
 cudaError_t launch_slow_checksum(const void* data, std::size_t bytes, unsigned spin_ms,
                                  std::uint64_t* out, cudaStream_t stream) {
   slow_checksum<<<1, 1, 0, stream>>>(static_cast<const unsigned char*>(data), bytes,
-                                      static_cast<unsigned long long>(spin_ms) * 1000000ull,
-                                      reinterpret_cast<unsigned long long*>(out));
+                                     static_cast<unsigned long long>(spin_ms) * 1000000ull,
+                                     reinterpret_cast<unsigned long long*>(out));
   return cudaGetLastError();
 }
 

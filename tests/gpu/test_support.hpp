@@ -62,17 +62,17 @@ inline bool gpu_required() {
 
 /// In a test body or SetUp: skips (or, under SLUICE_REQUIRE_GPU=1, fails) with the reason
 /// — no CUDA in this build, no driver, a driver too old for the toolkit, no device.
-#define SLUICE_NEED_CUDA_DEVICES(n)                                                          \
-  do {                                                                                       \
-    const int sluice_found_ = sluice::gpu::cuda_device_count();                              \
-    if (sluice_found_ == 0) {                                                                \
-      if (gpu_test::gpu_required())                                                          \
-        FAIL() << "SLUICE_REQUIRE_GPU=1 but no usable CUDA device: "                         \
-               << sluice::gpu::cuda_unavailable_reason();                                    \
-      GTEST_SKIP() << "no usable CUDA device: " << sluice::gpu::cuda_unavailable_reason();   \
-    }                                                                                        \
-    if (sluice_found_ < (n))                                                                 \
-      GTEST_SKIP() << "needs " << (n) << " CUDA devices, found " << sluice_found_;          \
+#define SLUICE_NEED_CUDA_DEVICES(n)                                                        \
+  do {                                                                                     \
+    const int sluice_found_ = sluice::gpu::cuda_device_count();                            \
+    if (sluice_found_ == 0) {                                                              \
+      if (gpu_test::gpu_required())                                                        \
+        FAIL() << "SLUICE_REQUIRE_GPU=1 but no usable CUDA device: "                       \
+               << sluice::gpu::cuda_unavailable_reason();                                  \
+      GTEST_SKIP() << "no usable CUDA device: " << sluice::gpu::cuda_unavailable_reason(); \
+    }                                                                                      \
+    if (sluice_found_ < (n))                                                               \
+      GTEST_SKIP() << "needs " << (n) << " CUDA devices, found " << sluice_found_;         \
   } while (false)
 
 /// Outcomes of numbered transfers, recorded from any thread, waited for with a bound: a
@@ -85,7 +85,7 @@ class Outcomes {
   /// A completion for transfer `i`; reads the batch back (to_host) when it arrived, and
   /// keeps it (see take()) when `keep` is set.
   sluice::Completion<sluice::gpu::DeviceBatch> completion(std::size_t i, bool read_back = true,
-                                                         bool keep = false) {
+                                                          bool keep = false) {
     return sluice::make_completion<sluice::gpu::DeviceBatch>(
         [this, i, read_back, keep](sluice::Outcome<sluice::gpu::DeviceBatch> o) {
           std::string error;
@@ -224,8 +224,8 @@ class ThreadedCopyEngine final : public sluice::gpu::CopyEngine {
     }
     ++active_;
     max_active_ = std::max(max_active_, active_);
-    jobs_.push_back(Job{dst, src, bytes, std::move(done), index == fail_call_,
-                        index == fault_call_});
+    jobs_.push_back(
+        Job{dst, src, bytes, std::move(done), index == fail_call_, index == fault_call_});
   }
 
   /// Copies wait until open() (copies already running finish).
@@ -305,8 +305,8 @@ class ThreadedCopyEngine final : public sluice::gpu::CopyEngine {
       lock.lock();
       --active_;  // before reporting: the report may start the next copy
       lock.unlock();
-      job.done(job.fault  ? std::make_exception_ptr(
-                                sluice::gpu::DeviceFault("injected fault: illegal address"))
+      job.done(job.fault ? std::make_exception_ptr(
+                               sluice::gpu::DeviceFault("injected fault: illegal address"))
                : job.fail ? std::make_exception_ptr(std::runtime_error("test engine copy failed"))
                           : nullptr);
       lock.lock();

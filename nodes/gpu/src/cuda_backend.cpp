@@ -154,13 +154,13 @@ class CudaCopyEngine final : public CopyEngine {
     check(on.status(), "cudaSetDevice");
     // Everything that allocates happens before the copy is queued: a bad_alloc after it
     // would let the stage reuse the staging buffer while the DMA still reads it.
-    EventWaiter::Entry entry = copies_->prepare(
-        [done = std::move(done), name = name_](cudaError_t status) {
+    EventWaiter::Entry entry =
+        copies_->prepare([done = std::move(done), name = name_](cudaError_t status) {
           if (status == cudaSuccess) {
             done(nullptr);
           } else {
-            done(std::make_exception_ptr(
-                DeviceFault("sluice::gpu: copy to " + name + " failed: " + describe_error(status))));
+            done(std::make_exception_ptr(DeviceFault("sluice::gpu: copy to " + name +
+                                                     " failed: " + describe_error(status))));
           }
         });
     if (cudaError_t err =

@@ -22,7 +22,7 @@ struct EventWaiter::State {
   const int device;
   std::mutex mutex;
   std::condition_variable cv;
-  std::list<Item> items;               // recorded events, oldest first
+  std::list<Item> items;  // recorded events, oldest first
   std::vector<cudaEvent_t> free_events;
   bool stopping = false;
   std::thread thread;

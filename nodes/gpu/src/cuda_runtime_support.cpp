@@ -86,8 +86,8 @@ ScopedDevice::ScopedDevice(int device) noexcept {
   // With no context current, cudaGetDevice reports a default without making one current,
   // so that case always goes through cudaSetDevice and is undone afterwards.
   int current = -1;
-  const bool same = saved_context_ ? context_ != nullptr && cudaGetDevice(&current) == cudaSuccess &&
-                                         current == device
+  const bool same = saved_context_ ? context_ != nullptr &&
+                                         cudaGetDevice(&current) == cudaSuccess && current == device
                                    : saved_device_ == device;
   if (same) {
     saved_context_ = false;

@@ -94,9 +94,8 @@ std::exception_ptr after_fault(const std::exception_ptr& fault) {
   try {
     std::rethrow_exception(fault);
   } catch (const std::exception& e) {
-    return std::make_exception_ptr(
-        DeviceFault(std::string("sluice::gpu: transfer failed: the device failed earlier: ") +
-                    e.what()));
+    return std::make_exception_ptr(DeviceFault(
+        std::string("sluice::gpu: transfer failed: the device failed earlier: ") + e.what()));
   } catch (...) {
     return fault;
   }
@@ -166,7 +165,6 @@ class TransferCore {
     woken_ = true;
     wake_cv_.notify_one();
   }
-
 
   void wait_idle() {
     std::unique_lock lock(mutex_);
