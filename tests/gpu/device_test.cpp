@@ -1,10 +1,16 @@
-// Backend selection: --device auto|cpu|cuda.
+// Backend selection: --device auto|cpu|cuda, including a device that is counted but
+// cannot be set up (through the selection's seam, so it runs without a GPU).
+#include <atomic>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include <sluice/gpu.hpp>
+
+#include "copy_engine_select.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -80,6 +86,47 @@ TEST(gpu_device, AutoWithADevicePicksCuda) {
   sluice::gpu::TransferStage stage({.device = Device::auto_detect});
   EXPECT_EQ(stage.device(), Device::cuda);
   EXPECT_EQ(stage.describe().rfind("cuda:0", 0), 0u) << stage.describe();
+}
+
+TEST(gpu_device, AutoFallsBackWhenACountedDeviceCannotBeSetUp) {
+  // What exclusive-process or prohibited mode looks like: counted, then refused.
+  const sluice::gpu::detail::CudaProbe probe{1, ""};
+  int asked = -2;
+  auto refuse = [&](int device) -> std::shared_ptr<sluice::gpu::CopyEngine> {
+    asked = device;
+    throw std::runtime_error(
+        "sluice::gpu: cudaSetDevice(0): CUDA-capable device(s) is/are busy or unavailable "
+        "[cudaErrorDevicesUnavailable]");
+  };
+  std::atomic<bool> announced{false};
+  std::vector<std::string> notices;
+  auto sink = [&](std::string_view s) { notices.emplace_back(s); };
+  auto engine = sluice::gpu::detail::select_copy_engine(Device::auto_detect, sink, -1, probe,
+                                                        refuse, announced);
+  EXPECT_EQ(engine->device(), Device::cpu);
+  EXPECT_EQ(asked, -1) << "the caller's current device is what auto tries";
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("cudaErrorDevicesUnavailable"), std::string::npos) << notices[0];
+  EXPECT_NE(notices[0].find("host backend"), std::string::npos) << notices[0];
+
+  // Said once: a second stage falls back silently.
+  engine = sluice::gpu::detail::select_copy_engine(Device::auto_detect, sink, -1, probe, refuse,
+                                                   announced);
+  EXPECT_EQ(engine->device(), Device::cpu);
+  EXPECT_EQ(notices.size(), 1u);
+
+  // Asked for explicitly, the same failure is an error, not a fallback.
+  EXPECT_THROW(
+      sluice::gpu::detail::select_copy_engine(Device::cuda, sink, 0, probe, refuse, announced),
+      std::runtime_error);
+}
+
+TEST(gpu_device, RequireGpuMeansADeviceIsUsable) {
+  // The one check that holds in every build: under SLUICE_REQUIRE_GPU=1 (scripts/
+  // gpu_check.sh), a build without CUDA or a machine without a device fails here.
+  if (!gpu_test::gpu_required()) GTEST_SKIP() << "SLUICE_REQUIRE_GPU is not 1";
+  EXPECT_TRUE(sluice::gpu::cuda_compiled()) << "this build has no CUDA backend";
+  EXPECT_GT(sluice::gpu::cuda_device_count(), 0) << sluice::gpu::cuda_unavailable_reason();
 }
 
 }  // namespace

@@ -6,7 +6,10 @@
 namespace sluice::gpu {
 
 DeviceBatch::DeviceBatch(PooledBuffer buffer, std::size_t size, std::vector<std::int64_t> shape)
-    : buffer_(std::move(buffer)), size_(size), shape_(std::move(shape)) {
+    : buffer_(std::move(buffer)),
+      cuda_device_(buffer_.memory() ? buffer_.memory()->cuda_device() : -1),
+      size_(size),
+      shape_(std::move(shape)) {
   if (size > buffer_.capacity()) {
     throw std::invalid_argument("sluice::gpu::DeviceBatch: " + std::to_string(size) +
                                 " bytes do not fit a buffer of " +
@@ -17,6 +20,16 @@ DeviceBatch::DeviceBatch(PooledBuffer buffer, std::size_t size, std::vector<std:
 Device DeviceBatch::location() const noexcept {
   const MemoryResource* memory = buffer_.memory();
   return memory ? memory->location() : Device::cpu;
+}
+
+void DeviceBatch::release_after(void* stream) noexcept {
+  if (buffer_.empty()) return;
+  const MemoryResource* memory = buffer_.memory();
+  if (memory == nullptr) {
+    buffer_.release();
+    return;
+  }
+  memory->release_after(std::move(buffer_), stream);
 }
 
 std::vector<std::uint8_t> DeviceBatch::to_host() const {

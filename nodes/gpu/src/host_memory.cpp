@@ -1,6 +1,8 @@
 // The host backend's memory: page-aligned host allocations.
 #include <sluice/gpu/memory_resource.hpp>
 
+#include <sluice/gpu/buffer_pool.hpp>
+
 #include <cstring>
 #include <new>
 
@@ -23,6 +25,10 @@ class HostMemory final : public MemoryResource {
 };
 
 }  // namespace
+
+void MemoryResource::release_after(PooledBuffer buffer, void* /*stream*/) const noexcept {
+  buffer.release();
+}
 
 std::shared_ptr<MemoryResource> host_memory() {
   static const auto memory = std::make_shared<HostMemory>();

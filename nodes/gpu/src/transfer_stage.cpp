@@ -7,6 +7,10 @@
 // buffers, possibly waiting for one to come back) -> `next_` (bytes in staging, ready) ->
 // `in_flight_` (copy started) -> completed. Only `queue_` and the copy results are shared
 // with other threads; the rest belongs to the completion thread.
+//
+// A DeviceFault from the backend (a copy's report, or start_copy throwing it) puts the
+// stage in a failed state: every transfer not yet delivered — including copies whose
+// report may never come — fails at once, and so does every later submission.
 #include <sluice/gpu/transfer_stage.hpp>
 
 #include <algorithm>
@@ -48,7 +52,54 @@ struct CopyResult {
   std::exception_ptr error;
 };
 
+// Where other threads leave word for the completion thread: copy reports and buffers
+// coming back. Shared with the engine's reports and the pools' listeners, which may come
+// after the stage is gone (a late report after a fault, a batch outliving the stage), so
+// they never hold the stage itself — and never become the last owner of the stage (and of
+// its engine) on one of the engine's own threads.
+struct Mailbox {
+  std::mutex mutex;  // also guards the stage's shared state (TransferCore::mutex_)
+  std::condition_variable wake_cv;
+  std::vector<CopyResult> results;
+  bool woken = false;
+
+  void post(std::uint64_t id, std::exception_ptr error) {
+    std::lock_guard lock(mutex);
+    results.push_back(CopyResult{id, std::move(error)});
+    woken = true;
+    wake_cv.notify_one();
+  }
+  void wake() {
+    std::lock_guard lock(mutex);
+    woken = true;
+    wake_cv.notify_one();
+  }
+};
+
 enum class Ending { delivered, failed, cancelled };
+
+bool is_fault(const std::exception_ptr& error) {
+  if (!error) return false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const DeviceFault&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+// What the transfers the fault caught fail with: the backend's text, saying it came first.
+std::exception_ptr after_fault(const std::exception_ptr& fault) {
+  try {
+    std::rethrow_exception(fault);
+  } catch (const std::exception& e) {
+    return std::make_exception_ptr(DeviceFault(
+        std::string("sluice::gpu: transfer failed: the device failed earlier: ") + e.what()));
+  } catch (...) {
+    return fault;
+  }
+}
 
 std::size_t at_least_one(std::size_t n, const char* what) {
   if (n == 0)
@@ -70,23 +121,29 @@ class TransferCore {
                                                                   "producer_staging_buffers")),
         device_(engine_->device_memory(), at_least_one(options.device_buffers, "device_buffers")) {}
 
-  // Buffers coming back may let a waiting transfer start: wake the thread. The listeners
-  // hold only a weak reference, since buffers can outlive the stage.
-  void listen_for_releases(const std::weak_ptr<TransferCore>& self) {
-    auto wake = [self] {
-      if (auto core = self.lock()) core->wake();
-    };
+  // Buffers coming back may let a waiting transfer start: wake the thread.
+  void listen_for_releases() {
+    auto wake = [mailbox = mailbox_] { mailbox->wake(); };
     staging_.set_release_listener(wake);
     device_.set_release_listener(wake);
   }
 
   void submit(HostBatch batch, Completion<DeviceBatch> done) {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(Request{next_id_++, std::move(batch), std::move(done)});
-    ++submitted_;
-    ++pending_;
-    woken_ = true;
-    wake_cv_.notify_one();
+    std::exception_ptr fault;
+    {
+      std::lock_guard lock(mutex_);
+      ++submitted_;
+      if (!fault_) {
+        queue_.push_back(Request{next_id_++, std::move(batch), std::move(done)});
+        ++pending_;
+        woken_ = true;
+        wake_cv_.notify_one();
+        return;
+      }
+      fault = fault_;
+      ++failed_;
+    }
+    done.fail(after_fault(fault));  // outside the lock: the completion may submit again
   }
 
   std::optional<HostBatch> try_stage(std::size_t bytes, std::vector<std::int64_t> shape) {
@@ -105,12 +162,6 @@ class TransferCore {
   void stop() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    woken_ = true;
-    wake_cv_.notify_one();
-  }
-
-  void wake() {
-    std::lock_guard lock(mutex_);
     woken_ = true;
     wake_cv_.notify_one();
   }
@@ -151,14 +202,25 @@ class TransferCore {
       woken_ = false;
       std::vector<CopyResult> results;
       results.swap(results_);
+      for (const auto& result : results) {
+        if (!fault_ && is_fault(result.error)) fault_ = result.error;
+      }
       const std::uint64_t cancel_below =
           stopping_ ? std::numeric_limits<std::uint64_t>::max() : cancel_below_;
       std::deque<Request> dropped;
-      while (!queue_.empty() && queue_.front().id < cancel_below) {
+      while (!queue_.empty() && (fault_ || queue_.front().id < cancel_below)) {
         dropped.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      const std::exception_ptr fault = fault_;
       lock.unlock();
+
+      if (fault) {
+        fail_everything(results, std::move(dropped), fault);
+        lock.lock();
+        if (stopping_) return;  // nothing is queued or in flight any more
+        continue;
+      }
 
       // Completions run unlocked: they may submit, release buffers or drop the stage.
       // Copies that ended free their slot; the staged batch goes to the copy engine before
@@ -197,6 +259,41 @@ class TransferCore {
   }
 
  private:
+  // After a fault: the copies that reported end with their own error, every other transfer
+  // (in flight without a report, staged, leasing, queued) with the fault's text. Nothing
+  // waits for the backend: after a sticky error no copy runs any more.
+  void fail_everything(const std::vector<CopyResult>& results, std::deque<Request> dropped,
+                       const std::exception_ptr& fault) {
+    std::vector<std::pair<Transfer, std::exception_ptr>> finished;
+    for (const auto& result : results) take_finished(result, finished);
+    std::deque<Transfer> unreported;
+    unreported.swap(in_flight_);
+    {
+      std::lock_guard lock(mutex_);
+      in_flight_count_ = 0;
+    }
+    const std::exception_ptr later = after_fault(fault);
+    // A copy that reported success before the fault did arrive: deliver it (or cancel it).
+    const std::uint64_t cancel_below = [&] {
+      std::lock_guard lock(mutex_);
+      return stopping_ ? std::numeric_limits<std::uint64_t>::max() : cancel_below_;
+    }();
+    for (auto& [t, error] : finished) {
+      const Ending how = error                                   ? Ending::failed
+                         : is_cancelled(t.request, cancel_below) ? Ending::cancelled
+                                                                 : Ending::delivered;
+      end(std::move(t), how, error);
+    }
+    for (auto& t : unreported) end(std::move(t), Ending::failed, later);
+    if (next_) {
+      Transfer t = std::move(*next_);
+      next_.reset();
+      end(std::move(t), Ending::failed, later);
+    }
+    if (head_) end_head(Ending::failed, later);
+    for (auto& request : dropped) end(Transfer(std::move(request)), Ending::failed, later);
+  }
+
   static bool is_cancelled(const Request& r, std::uint64_t cancel_below) {
     return r.id < cancel_below || r.done.cancelled();
   }
@@ -257,7 +354,10 @@ class TransferCore {
         }
       }
     } catch (...) {
-      end_head(Ending::failed, std::current_exception());
+      // A sticky error can surface here first (cudaMalloc after a user's kernel faulted).
+      const std::exception_ptr error = std::current_exception();
+      if (is_fault(error)) note_fault(error);
+      end_head(Ending::failed, error);
       return true;
     }
     next_.emplace(std::move(t));
@@ -277,21 +377,23 @@ class TransferCore {
       max_in_flight_ = std::max(max_in_flight_, in_flight_count_);
     }
     try {
-      // The engine reports from any thread (a CUDA callback thread, or inline here); the
-      // report only records the result and wakes the completion thread. The core outlives
-      // every started copy (run() returns only once in_flight_ is empty), and notifying
-      // under the lock keeps it alive until the notify is done.
-      engine_->start_copy(dst, src, bytes, [this, id](std::exception_ptr error) {
-        std::lock_guard lock(mutex_);
-        results_.push_back(CopyResult{id, std::move(error)});
-        woken_ = true;
-        wake_cv_.notify_one();
+      // The engine reports from any thread (a CUDA event thread, or inline here); the
+      // report only records the result and wakes the completion thread. After a fault the
+      // stage may be gone before a late report: the report only reaches the mailbox.
+      engine_->start_copy(dst, src, bytes, [mailbox = mailbox_, id](std::exception_ptr error) {
+        mailbox->post(id, std::move(error));
       });
     } catch (...) {
       std::lock_guard lock(mutex_);
       results_.push_back(CopyResult{id, std::current_exception()});
       woken_ = true;
     }
+  }
+
+  void note_fault(const std::exception_ptr& error) {
+    std::lock_guard lock(mutex_);
+    if (!fault_) fault_ = error;
+    woken_ = true;
   }
 
   // Moves the transfer a copy result is about out of in_flight_.
@@ -357,6 +459,7 @@ class TransferCore {
     if (--pending_ == 0) idle_cv_.notify_all();
   }
 
+  const std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
   const std::shared_ptr<CopyEngine> engine_;
   const std::size_t concurrency_;
   BufferPool staging_;
@@ -364,13 +467,14 @@ class TransferCore {
   BufferPool device_;
 
   // Shared with submitters, copy reports and release listeners.
-  mutable std::mutex mutex_;
-  std::condition_variable wake_cv_;
+  std::mutex& mutex_ = mailbox_->mutex;
+  std::condition_variable& wake_cv_ = mailbox_->wake_cv;
   std::condition_variable idle_cv_;
   std::deque<Request> queue_;
-  std::vector<CopyResult> results_;
-  bool woken_ = false;
+  std::vector<CopyResult>& results_ = mailbox_->results;
+  bool& woken_ = mailbox_->woken;
   bool stopping_ = false;
+  std::exception_ptr fault_;  // the first DeviceFault: the stage does no more copies
   std::uint64_t next_id_ = 0;
   std::uint64_t cancel_below_ = 0;
   std::size_t pending_ = 0;
@@ -396,7 +500,7 @@ class TransferStage::Impl {
  public:
   explicit Impl(TransferOptions options)
       : core_(std::make_shared<TransferCore>(std::move(options))) {
-    core_->listen_for_releases(core_);
+    core_->listen_for_releases();
     // The thread keeps the core alive, so the stage may be dropped from a completion.
     thread_ = std::thread([core = core_] {
 #ifdef __linux__

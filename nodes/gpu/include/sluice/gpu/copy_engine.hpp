@@ -3,8 +3,9 @@
 //
 // `make_copy_engine` picks the backend for a Device. The host backend copies into separate
 // host memory synchronously, on the stage's completion thread; the CUDA backend enqueues
-// cudaMemcpyAsync on its own stream and reports through cudaLaunchHostFunc. A custom engine
-// (tests, other accelerators) can be passed in TransferOptions::engine.
+// cudaMemcpyAsync on its own stream, records an event after it, and reports the event's
+// status (success or the CUDA error) from a thread that waits on those events in order. A
+// custom engine (tests, other accelerators) can be passed in TransferOptions::engine.
 //
 //   auto engine = sluice::gpu::make_copy_engine(sluice::gpu::Device::auto_detect);
 //   std::cout << engine->describe() << "\n";          // "cuda:0 NVIDIA H100" or "host"
@@ -14,6 +15,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -21,6 +23,17 @@
 #include <sluice/gpu/memory_resource.hpp>
 
 namespace sluice::gpu {
+
+/// The error a copy ends with when the backend can do no more copies — on CUDA, a sticky
+/// error of the context (an illegal address in any kernel of the process is enough). A
+/// TransferStage that sees it fails every transfer not yet delivered with its text and
+/// fails later submissions at once, so nothing waits for copies that will never end.
+///
+///   catch (const sluice::gpu::DeviceFault& e) { /* the GPU context is lost: restart */ }
+class DeviceFault : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 /// A backend: two memory resources and an asynchronous copy between them.
 ///
@@ -43,10 +56,11 @@ class CopyEngine {
   virtual std::shared_ptr<MemoryResource> device_memory() const = 0;
 
   /// Starts copying `bytes` bytes from staging memory to device memory and calls `done`
-  /// exactly once when the copy has finished, on any thread (inline is allowed). `done`
-  /// only records the result; it never blocks. Called from one thread at a time (the
-  /// stage's completion thread). Throwing instead of calling `done` means the copy was
-  /// not started.
+  /// exactly once when the copy has finished or failed, on any thread (inline is allowed);
+  /// a DeviceFault error means no later copy can succeed. `done` only records the result;
+  /// it never blocks. Called from one thread at a time (the stage's completion thread).
+  /// Throwing instead of calling `done` means the copy was not started (or has already
+  /// ended: its buffers are free); throwing DeviceFault also means no later copy can start.
   virtual void start_copy(void* device_dst, const void* staging_src, std::size_t bytes,
                           Done done) = 0;
 };
@@ -59,11 +73,13 @@ std::shared_ptr<CopyEngine> make_host_copy_engine();
 
 /// The backend for `device`:
 /// - Device::cpu: the host backend.
-/// - Device::cuda: the CUDA backend on `cuda_device` (default 0); throws std::runtime_error
-///   saying why when the build has no CUDA or no device is usable.
-/// - Device::auto_detect: CUDA when usable, else the host backend; the first fallback in the
-///   process is announced through `notice` (stderr when empty), later ones are silent.
+/// - Device::cuda: the CUDA backend on `cuda_device` (-1: the calling thread's current
+///   device, as cudaGetDevice reports it); throws std::runtime_error saying why when the
+///   build has no CUDA, no device is usable or the device cannot be set up.
+/// - Device::auto_detect: CUDA when a device is counted and can be set up, else the host
+///   backend; the first fallback in the process is announced with its reason through
+///   `notice` (stderr when empty), later ones are silent.
 std::shared_ptr<CopyEngine> make_copy_engine(Device device, const NoticeSink& notice = {},
-                                             int cuda_device = 0);
+                                             int cuda_device = -1);
 
 }  // namespace sluice::gpu

@@ -2,8 +2,9 @@
 //
 // The host backend uses aligned host memory for both staging and "device" buffers; the
 // CUDA backend uses pinned host memory (cudaHostAlloc) for staging and cudaMalloc memory
-// for device buffers. A pool never calls the resource while holding its lock for long:
-// allocation happens only when the pool grows.
+// for device buffers, on the stage's CUDA device whatever device the calling thread has
+// current. A pool never calls the resource while holding its lock for long: allocation
+// happens only when the pool grows.
 //
 //   auto memory = sluice::gpu::host_memory();
 //   void* p = memory->allocate(1 << 20);
@@ -17,6 +18,8 @@
 #include <sluice/gpu/device.hpp>
 
 namespace sluice::gpu {
+
+class PooledBuffer;
 
 /// A source of raw buffers. Implementations must be thread-safe.
 ///
@@ -38,6 +41,15 @@ class MemoryResource {
 
   /// A short name for reports: "host", "cuda-pinned", "cuda-device".
   virtual std::string_view name() const noexcept = 0;
+
+  /// The CUDA device the memory is on (device memory) or was allocated for (pinned staging
+  /// memory); -1 for plain host memory.
+  virtual int cuda_device() const noexcept { return -1; }
+
+  /// Returns `buffer` (memory of this resource) to its pool once the work queued so far on
+  /// `stream` — a cudaStream_t, nullptr for the legacy default stream — has finished, without
+  /// blocking the caller. Host memory has no stream to wait for: it goes back at once.
+  virtual void release_after(PooledBuffer buffer, void* stream) const noexcept;
 };
 
 /// Host memory aligned to 4 KiB (page aligned, so copies take the fast path).

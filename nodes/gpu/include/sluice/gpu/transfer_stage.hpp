@@ -18,7 +18,18 @@
 // caller (the pipeline's in-flight limit).
 //
 // At most `concurrency` copies (default 1) are started and unfinished at any time: a copy
-// engine does one transfer at a time, so more only queue on the GPU.
+// engine does one transfer at a time, so more only queue on the GPU (which hides the gap
+// between one copy's end and the next one's start).
+//
+// Errors. A copy that fails completes its transfer with the backend's error text. When the
+// backend reports a DeviceFault (on CUDA: a sticky context error, e.g. an illegal address
+// in any kernel), every transfer not yet delivered fails at once with that text, and so
+// does every later submission: wait_idle() and the destructor return instead of waiting
+// for copies that will never end.
+//
+// Buffer reuse. A DeviceBatch's buffer is reused by a later copy as soon as it is back in
+// the pool. A consumer whose kernels read the batch asynchronously hands it back with
+// DeviceBatch::release_after(stream) (see device_batch.hpp), not by dropping it.
 //
 //   sluice::gpu::TransferStage transfer({.device = sluice::gpu::parse_device(flag)});
 //   sluice::AsyncOptions async{.max_in_flight = 4, .on_cancel = [transfer] { transfer.cancel(); }};
@@ -68,8 +79,9 @@ class TransferCancelled : public std::runtime_error {
 struct TransferOptions {
   /// Backend choice (ignored when `engine` is set).
   Device device = Device::auto_detect;
-  /// CUDA device index for Device::cuda / auto_detect.
-  int cuda_device = 0;
+  /// CUDA device index for Device::cuda / auto_detect; -1 (the default) takes the device
+  /// current on the constructing thread (cudaGetDevice), as a CUDA program would expect.
+  int cuda_device = -1;
   /// Copies started and unfinished at once; 1 matches a GPU's single copy engine.
   std::size_t concurrency = 1;
   /// Staging (pinned) buffers the stage copies ordinary batches into; 2 lets the next
