@@ -124,11 +124,15 @@ SocketLoop::Shard* SocketLoop::pick_shard() noexcept {
   return least;
 }
 
-CURLMcode SocketLoop::add(CURL* easy, std::size_t& shard_index) noexcept {
-  // A connection keeps the socket callbacks of the handle that opened it, so every
-  // connection reports its close to this loop.
+CURLMcode SocketLoop::add(CURL* easy, std::size_t& shard_index,
+                          OpenSocketContext& open_context) noexcept {
+  // A connection keeps the close callback of the handle that opened it, so every
+  // connection reports its close to this loop. The open callback runs only while this
+  // transfer connects, so it may point into the transfer.
+  open_context.loop = this;
+  open_context.error = 0;
   curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &SocketLoop::on_open);
-  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, static_cast<void*>(&open_context));
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &SocketLoop::on_close);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
   Shard* shard = pick_shard();
@@ -158,10 +162,12 @@ SocketLoop::SocketState* SocketLoop::state(curl_socket_t socket) {
   return &sockets_[index];
 }
 
-curl_socket_t SocketLoop::on_open(void* loop_ptr, curlsocktype /*purpose*/,
+curl_socket_t SocketLoop::on_open(void* context_ptr, curlsocktype /*purpose*/,
                                   curl_sockaddr* address) {
-  auto& loop = *static_cast<SocketLoop*>(loop_ptr);
+  auto& context = *static_cast<OpenSocketContext*>(context_ptr);
+  auto& loop = *context.loop;
   const curl_socket_t socket = ::socket(address->family, address->socktype, address->protocol);
+  if (socket < 0) context.error = errno;
   if (SocketState* s = loop.state(socket)) {
     // A new descriptor is in no epoll set, whatever an earlier one of that number was.
     *s = SocketState{.tracked = true};

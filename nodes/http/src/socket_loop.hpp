@@ -34,6 +34,16 @@ namespace sluice::http_detail {
 
 using Clock = std::chrono::steady_clock;
 
+class SocketLoop;
+
+/// What the open-socket callback needs of one transfer: the loop that tracks the socket,
+/// and where to leave errno when socket(2) fails (EMFILE tells "no descriptors" from a
+/// refused connection, which libcurl reports alike).
+struct OpenSocketContext {
+  SocketLoop* loop = nullptr;
+  int error = 0;
+};
+
 /// Owns the multi handles and the epoll instance. Made, used and destroyed on the I/O
 /// thread only; other threads reach it solely through the wake-up eventfd.
 class SocketLoop {
@@ -47,7 +57,7 @@ class SocketLoop {
 
   /// Starts a configured easy handle (adding the socket callbacks the loop needs) on the
   /// first shard with room. Returns libcurl's verdict; `shard` says where it went.
-  CURLMcode add(CURL* easy, std::size_t& shard) noexcept;
+  CURLMcode add(CURL* easy, std::size_t& shard, OpenSocketContext& open_context) noexcept;
   /// Stops an easy handle (finished or aborted) and detaches it from its shard.
   void remove(CURL* easy, std::size_t shard) noexcept;
 
@@ -88,7 +98,7 @@ class SocketLoop {
 
   static int on_socket(CURL* easy, curl_socket_t socket, int what, void* shard, void* socket_data);
   static int on_timer(CURLM* multi, long timeout_ms, void* shard);
-  static curl_socket_t on_open(void* loop, curlsocktype purpose, curl_sockaddr* address);
+  static curl_socket_t on_open(void* context, curlsocktype purpose, curl_sockaddr* address);
   static int on_close(void* loop, curl_socket_t socket);
   Shard* open_shard() noexcept;
   Shard* pick_shard() noexcept;
