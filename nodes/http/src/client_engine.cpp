@@ -121,6 +121,9 @@ HttpCounters Engine::counters() const noexcept {
   }
   c.buffered_bytes = memory_.held();
   c.peak_buffered_bytes = memory_.peak();
+  c.connections_opened = connections_.opened.load(std::memory_order_relaxed);
+  c.open_connections = connections_.open.load(std::memory_order_relaxed);
+  c.peak_open_connections = connections_.peak.load(std::memory_order_relaxed);
   return c;
 }
 
@@ -131,7 +134,7 @@ void Engine::run() noexcept {
   pthread_setname_np(pthread_self(), "sluice-http");
 #endif
   try {
-    SocketLoop sockets(wake_fd_, options_);
+    SocketLoop sockets(wake_fd_, options_, connections_);
     loop(sockets);
   } catch (...) {
     // Only the loop's set-up can get here (epoll or curl_multi_init failing); the

@@ -90,7 +90,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::multimap<Clock::time_point, TransferPtr> waiting_retry_;
   std::vector<FreeEasy> free_easies_;
   RetryBudget budget_;
-  MemoryBudget memory_;  // charged by the transfers' callbacks, on this thread
+  MemoryBudget memory_;
+  ConnectionCounters connections_;  // written by the loop, read by counters()  // charged by the
+                                    // transfers' callbacks, on this thread
   std::mt19937_64 jitter_{std::random_device{}()};
 };
 

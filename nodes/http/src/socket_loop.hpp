@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 #include <sys/epoll.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -41,7 +42,15 @@ class SocketLoop;
 /// refused connection, which libcurl reports alike).
 struct OpenSocketContext {
   SocketLoop* loop = nullptr;
+  std::uint32_t shard = 0;  // the shard whose connection cache will hold the connection
   int error = 0;
+};
+
+/// Connections the loop has opened, readable from any thread (the client's counters).
+struct ConnectionCounters {
+  std::atomic<std::uint64_t> opened{0};  ///< ever
+  std::atomic<std::uint64_t> open{0};    ///< now
+  std::atomic<std::uint64_t> peak{0};    ///< most open at once
 };
 
 /// Owns the multi handles and the epoll instance. Made, used and destroyed on the I/O
@@ -49,7 +58,7 @@ struct OpenSocketContext {
 class SocketLoop {
  public:
   /// `wake_fd` is an eventfd that other threads write to; it stays owned by the caller.
-  SocketLoop(int wake_fd, const HttpClientOptions& options);
+  SocketLoop(int wake_fd, const HttpClientOptions& options, ConnectionCounters& connections);
   ~SocketLoop();
 
   SocketLoop(const SocketLoop&) = delete;
@@ -85,6 +94,7 @@ class SocketLoop {
     CURLM* multi = nullptr;
     std::optional<Clock::time_point> deadline;  // set by on_timer
     std::size_t transfers = 0;                  // added and not yet removed
+    std::size_t connections = 0;                // open in its connection cache
     std::size_t room = 0;                       // transfers it takes before the next shard
   };
 
@@ -92,6 +102,7 @@ class SocketLoop {
   struct SocketState {
     std::uint32_t registered = 0;  // the epoll events it is registered with; 0: not in epoll
     std::uint32_t shard = 0;       // the shard that last asked to watch it
+    std::uint32_t owner = 0;       // the shard whose connection cache holds it (if tracked)
     bool tracked = false;          // opened through on_open: its close is reported to on_close
     bool wanted = false;           // curl watches it now (no CURL_POLL_REMOVE since)
   };
@@ -109,6 +120,7 @@ class SocketLoop {
   int epoll_timeout_ms(std::optional<Clock::time_point> deadline) const noexcept;
 
   HttpClientOptions options_;
+  ConnectionCounters& connections_;
   int wake_fd_;
   int epoll_fd_ = -1;
   std::size_t max_shards_ = 1;

@@ -94,6 +94,12 @@ struct HttpCounters {
   /// at once since the client was made.
   std::uint64_t buffered_bytes = 0;
   std::uint64_t peak_buffered_bytes = 0;
+  /// Connections (sockets) the client opened since it was made, holds open now, and
+  /// held open at most at once. Idle connections are reused across the client's multi
+  /// handles, so the peak stays within the most requests it had in flight.
+  std::uint64_t connections_opened = 0;
+  std::uint64_t open_connections = 0;
+  std::uint64_t peak_open_connections = 0;
 
   std::uint64_t errors(HttpError kind) const noexcept {
     return by_error[static_cast<std::size_t>(kind)];
@@ -111,7 +117,9 @@ class Engine;
 /// (shards, each with its own connection cache) share the thread's epoll set, 128
 /// transfers each: libcurl 7.x walks a multi handle's connections when a transfer starts
 /// and ends, which at thousands of connections costs more than the transfer itself. A
-/// connection is reused only by transfers of its own shard. max_total_connections is
+/// connection is reused only by transfers of its own shard, so a new transfer goes to the
+/// shard with idle connections: the client opens no more connections than it has
+/// requests in flight (see HttpCounters::peak_open_connections). max_total_connections is
 /// split over the shards; with max_host_connections set there is a single multi handle.
 ///
 /// Every submitted request completes exactly once: its callback runs on the I/O thread
