@@ -36,6 +36,7 @@ packages=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
   libevent-dev
+  zlib1g-dev
   libturbojpeg0-dev
   libcli11-dev
   nlohmann-json3-dev

@@ -3,6 +3,7 @@
 include(CMakeFindDependencyMacro)
 find_dependency(Threads)
 find_dependency(PkgConfig)
+find_dependency(ZLIB)
 if(NOT TARGET PkgConfig::SLUICE_LIBEVENT)
   pkg_check_modules(SLUICE_LIBEVENT QUIET IMPORTED_TARGET GLOBAL libevent_core)
 endif()

@@ -130,7 +130,7 @@ TEST(http_client, StopsAfterTooManyRedirects) {
       server.url("/redirect?to=" + encode_query_value(server.url("/bytes?n=1")));
   const std::string middle = server.url("/redirect?to=" + encode_query_value(last));
   const auto r = client.fetch({.url = server.url("/redirect?to=" + encode_query_value(middle))});
-  EXPECT_EQ(r.error, HttpError::other) << r.error_message;
+  EXPECT_EQ(r.error, HttpError::too_many_redirects) << r.error_message;
   EXPECT_NE(r.error_message.find("redirect"), std::string::npos) << r.error_message;
 }
 

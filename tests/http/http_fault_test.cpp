@@ -37,6 +37,19 @@ TEST(http_faults, HangEndsInTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
 }
 
+TEST(http_faults, HangIsNotRetried) {
+  sluice::LocalHttpServer server;
+  sluice::HttpClient client;
+  // One request with a generous timeout: it surely connects, so its timeout is one of
+  // the response, which the server may have acted on.
+  const auto r = client.fetch({.url = server.url("/hang"),
+                               .timeout = 1s,
+                               .retry = HttpRetryPolicy{.max_attempts = 3, .base_delay = 1ms}});
+  EXPECT_EQ(r.error, HttpError::timeout) << r.error_message;
+  EXPECT_EQ(r.attempts, 1) << "a response timeout is not retried";
+  EXPECT_EQ(server.endpoint_count(sluice::HttpEndpoint::hang), 1u);
+}
+
 TEST(http_faults, ResetMidBodyIsReset) {
   sluice::LocalHttpServer server;
   sluice::HttpClient client;
@@ -311,6 +324,7 @@ TEST(http_fault_matrix, EveryRequestEndsInExactlyOneOutcome) {
         // such a connect timeout is retried, so attempts alone say nothing. That a
         // response timeout is not retried is counted at the server, below.
         EXPECT_EQ(r.error, HttpError::timeout) << r.error_message;
+        EXPECT_LE(r.attempts, 3);
         break;
       case Fault::reset:
         EXPECT_EQ(r.error, HttpError::reset) << r.error_message;

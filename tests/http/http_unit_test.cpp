@@ -59,27 +59,58 @@ TEST(http_url_scheme, AllowsOnlyHttpAndHttps) {
 // ---- error classification -----------------------------------------------------------
 
 TEST(http_error_kind, ClassifiesCurlResults) {
-  EXPECT_EQ(hd::classify_curl_result(CURLE_OK, false), HttpError::none);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_COULDNT_CONNECT, false), HttpError::refused);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_COULDNT_RESOLVE_HOST, false), HttpError::dns);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_OPERATION_TIMEDOUT, false), HttpError::timeout);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_RECV_ERROR, false), HttpError::reset);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_PARTIAL_FILE, false), HttpError::reset);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_GOT_NOTHING, false), HttpError::reset);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_SEND_ERROR, false), HttpError::reset);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_FILESIZE_EXCEEDED, false), HttpError::too_large);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, true), HttpError::too_large);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, false), HttpError::other);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_UNSUPPORTED_PROTOCOL, false), HttpError::scheme_refused);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_TOO_MANY_REDIRECTS, false), HttpError::other);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_PEER_FAILED_VERIFICATION, false), HttpError::other);
+  const hd::AttemptVerdicts none{};
+  EXPECT_EQ(hd::classify_curl_result(CURLE_OK, none), HttpError::none);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_COULDNT_CONNECT, none), HttpError::refused);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_COULDNT_RESOLVE_HOST, none), HttpError::dns);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_OPERATION_TIMEDOUT, none), HttpError::timeout);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_RECV_ERROR, none), HttpError::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_PARTIAL_FILE, none), HttpError::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_GOT_NOTHING, none), HttpError::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_SEND_ERROR, none), HttpError::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_FILESIZE_EXCEEDED, none), HttpError::too_large);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, {.body_too_large = true}),
+            HttpError::too_large);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, {.headers_too_large = true}),
+            HttpError::too_large);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, {.over_budget = true}),
+            HttpError::too_large);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, none), HttpError::other);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_TOO_MANY_REDIRECTS, none),
+            HttpError::too_many_redirects);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_PEER_FAILED_VERIFICATION, none), HttpError::other);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_WEIRD_SERVER_REPLY, none), HttpError::protocol);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_BAD_CONTENT_ENCODING, none), HttpError::protocol);
+}
+
+TEST(http_error_kind, UnsupportedProtocolIsARefusedRedirectOnlyAfterA3xx) {
+  // libcurl says CURLE_UNSUPPORTED_PROTOCOL for a redirect to file:// and for a status
+  // line it cannot read: only the first follows a complete 3xx head.
+  EXPECT_EQ(hd::classify_curl_result(CURLE_UNSUPPORTED_PROTOCOL,
+                                     {.head_complete = true, .head_status = 302}),
+            HttpError::scheme_refused);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_UNSUPPORTED_PROTOCOL, {}), HttpError::protocol);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_UNSUPPORTED_PROTOCOL,
+                                     {.head_complete = true, .head_status = 200}),
+            HttpError::protocol);
+}
+
+TEST(http_error_kind, OutOfMemoryWhileReadingTheHeadIsAHeaderOverTheCap) {
+  EXPECT_EQ(hd::classify_curl_result(CURLE_OUT_OF_MEMORY, {}), HttpError::too_large);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_OUT_OF_MEMORY, {.head_complete = true}),
+            HttpError::other);
 }
 
 TEST(http_error_kind, NamesEveryKind) {
   EXPECT_STREQ(sluice::to_string(HttpError::none), "none");
   EXPECT_STREQ(sluice::to_string(HttpError::scheme_refused), "scheme_refused");
+  EXPECT_STREQ(sluice::to_string(HttpError::protocol), "protocol");
+  EXPECT_STREQ(sluice::to_string(HttpError::too_many_redirects), "too_many_redirects");
   EXPECT_STREQ(sluice::to_string(HttpError::other), "other");
   EXPECT_EQ(static_cast<std::size_t>(HttpError::other) + 1, sluice::kHttpErrorKinds);
+  for (std::size_t k = 0; k < sluice::kHttpErrorKinds; ++k) {
+    EXPECT_STRNE(sluice::to_string(static_cast<HttpError>(k)), "unknown") << k;
+  }
 }
 
 TEST(http_headers, LookUpIgnoresCase) {

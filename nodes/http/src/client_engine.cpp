@@ -11,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+#include "fd_limit.hpp"
 #include "sluice/completion.hpp"
 #include "url_scheme.hpp"
 
@@ -36,8 +37,10 @@ void init_curl_once() {
 
 }  // namespace
 
-Engine::Engine(HttpClientOptions options) : options_(std::move(options)) {
+Engine::Engine(HttpClientOptions options)
+    : options_(std::move(options)), memory_(options_.memory_budget_bytes) {
   init_curl_once();
+  if (options_.raise_fd_limit) raise_descriptor_limit();
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
@@ -116,6 +119,11 @@ HttpCounters Engine::counters() const noexcept {
   for (std::size_t i = 0; i < kHttpErrorKinds; ++i) {
     c.by_error[i] = by_error_[i].load(std::memory_order_relaxed);
   }
+  c.buffered_bytes = memory_.held();
+  c.peak_buffered_bytes = memory_.peak();
+  c.connections_opened = connections_.opened.load(std::memory_order_relaxed);
+  c.open_connections = connections_.open.load(std::memory_order_relaxed);
+  c.peak_open_connections = connections_.peak.load(std::memory_order_relaxed);
   return c;
 }
 
@@ -126,7 +134,7 @@ void Engine::run() noexcept {
   pthread_setname_np(pthread_self(), "sluice-http");
 #endif
   try {
-    SocketLoop sockets(wake_fd_, options_);
+    SocketLoop sockets(wake_fd_, options_, connections_);
     loop(sockets);
   } catch (...) {
     // Only the loop's set-up can get here (epoll or curl_multi_init failing); the
@@ -242,6 +250,7 @@ void Engine::start_attempt(SocketLoop& sockets, TransferPtr transfer) {
     }
   }
   ++t.attempts;
+  t.budget = &memory_;
   attempts_.fetch_add(1, std::memory_order_relaxed);
   if (t.attempts > 1) retries_.fetch_add(1, std::memory_order_relaxed);
   reset_attempt(t);
@@ -266,7 +275,7 @@ void Engine::start_attempt(SocketLoop& sockets, TransferPtr transfer) {
   if (rc != CURLE_OK) {
     return fail_setup(std::string("could not set up the transfer: ") + curl_easy_strerror(rc));
   }
-  if (const CURLMcode added = sockets.add(t.easy, t.shard); added != CURLM_OK) {
+  if (const CURLMcode added = sockets.add(t.easy, t.shard, t.open_context); added != CURLM_OK) {
     return fail_setup(std::string("could not start the transfer: ") + curl_multi_strerror(added));
   }
   Transfer* key = transfer.get();
@@ -287,6 +296,11 @@ void Engine::finish_attempt(SocketLoop& sockets, CURL* easy, CURLcode result, st
   sockets.remove(easy, shard);
 
   HttpResponse response = read_response(easy, *transfer, result);
+  // What the response did not take (an error's partial body) is freed now, and the
+  // budget no longer counts any of it: the caller owns the rest.
+  transfer->body = std::string();
+  transfer->headers = HttpHeaders();
+  release_budget(*transfer);
   const bool connected = response.error != HttpError::timeout || attempt_connected(easy);
   release_attempt(*transfer);
   transfer->easy = nullptr;
@@ -341,6 +355,7 @@ void Engine::cancel_everything(SocketLoop& sockets, std::vector<TransferPtr>& in
 }
 
 void Engine::complete(TransferPtr transfer, HttpResponse response) noexcept {
+  release_budget(*transfer);  // a transfer cancelled mid-body still held its buffers
   // Counted before the callback runs, so that whoever the callback signals reads
   // counters that already include it.
   by_error_[static_cast<std::size_t>(response.error)].fetch_add(1, std::memory_order_relaxed);

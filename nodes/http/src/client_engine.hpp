@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "memory_budget.hpp"
 #include "retry_schedule.hpp"
 #include "sluice/http_client.hpp"
 #include "socket_loop.hpp"
@@ -89,6 +90,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::multimap<Clock::time_point, TransferPtr> waiting_retry_;
   std::vector<FreeEasy> free_easies_;
   RetryBudget budget_;
+  MemoryBudget memory_;
+  ConnectionCounters connections_;  // written by the loop, read by counters()  // charged by the
+                                    // transfers' callbacks, on this thread
   std::mt19937_64 jitter_{std::random_device{}()};
 };
 

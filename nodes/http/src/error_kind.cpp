@@ -1,14 +1,22 @@
 #include "error_kind.hpp"
 
+#include <cerrno>
+
 namespace sluice::http_detail {
 
-HttpError classify_curl_result(CURLcode result, bool body_too_large) noexcept {
-  if (body_too_large) return HttpError::too_large;
+HttpError classify_curl_result(CURLcode result, const AttemptVerdicts& verdicts) noexcept {
+  if (verdicts.body_too_large || verdicts.headers_too_large || verdicts.over_budget) {
+    return HttpError::too_large;
+  }
   switch (result) {
     case CURLE_OK:
       return HttpError::none;
     case CURLE_COULDNT_CONNECT:
-      return HttpError::refused;
+      // The socket could not even be made: the process is out of descriptors, which
+      // no server refused.
+      return verdicts.socket_error == EMFILE || verdicts.socket_error == ENFILE
+                 ? HttpError::no_descriptors
+                 : HttpError::refused;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
       return HttpError::dns;
@@ -25,10 +33,26 @@ HttpError classify_curl_result(CURLcode result, bool body_too_large) noexcept {
       return HttpError::reset;
     case CURLE_FILESIZE_EXCEEDED:
       return HttpError::too_large;
-    // With CURLOPT_PROTOCOLS_STR / REDIR_PROTOCOLS_STR set to "http,https", this is
-    // what a refused redirect target (file://, gopher://, ...) ends in.
+    // With CURLOPT_REDIR_PROTOCOLS_STR set to "http,https", this is what a refused
+    // redirect target (file://, gopher://, ...) ends in: the last head read was a 3xx.
+    // (The first URL's scheme is checked before any transfer starts.) libcurl 7.x also
+    // reports a malformed status line ("HTTP/1.1 abc", HTTP/0.9) this way.
     case CURLE_UNSUPPORTED_PROTOCOL:
-      return HttpError::scheme_refused;
+      return verdicts.head_complete && verdicts.head_status >= 300 && verdicts.head_status < 400
+                 ? HttpError::scheme_refused
+                 : HttpError::protocol;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP3:
+      return HttpError::protocol;
+    case CURLE_TOO_MANY_REDIRECTS:
+      return HttpError::too_many_redirects;
+    // libcurl 7.x ends a header line longer than its own limit (100 KiB) this way; only
+    // a head still being read can have caused it (a real allocation failure would show
+    // elsewhere first).
+    case CURLE_OUT_OF_MEMORY:
+      return verdicts.head_complete ? HttpError::other : HttpError::too_large;
     default:
       return HttpError::other;
   }
@@ -52,6 +76,12 @@ const char* describe(HttpError kind) noexcept {
       return "scheme refused";
     case HttpError::cancelled:
       return "cancelled";
+    case HttpError::protocol:
+      return "protocol error";
+    case HttpError::too_many_redirects:
+      return "too many redirects";
+    case HttpError::no_descriptors:
+      return "no file descriptor left";
     case HttpError::other:
       return "failed";
   }

@@ -23,6 +23,12 @@ const char* to_string(HttpError kind) noexcept {
       return "scheme_refused";
     case HttpError::cancelled:
       return "cancelled";
+    case HttpError::protocol:
+      return "protocol";
+    case HttpError::too_many_redirects:
+      return "too_many_redirects";
+    case HttpError::no_descriptors:
+      return "no_descriptors";
     case HttpError::other:
       return "other";
   }

@@ -34,8 +34,9 @@ constexpr std::size_t kMaxShards = 256;
 
 }  // namespace
 
-SocketLoop::SocketLoop(int wake_fd, const HttpClientOptions& options)
-    : options_(options), wake_fd_(wake_fd), events_(kEventsPerWait) {
+SocketLoop::SocketLoop(int wake_fd, const HttpClientOptions& options,
+                       ConnectionCounters& connections)
+    : options_(options), connections_(connections), wake_fd_(wake_fd), events_(kEventsPerWait) {
   // A per-host cap is enforced by one multi handle; shards would each allow it.
   if (options_.max_host_connections > 0) {
     max_shards_ = 1;
@@ -111,11 +112,27 @@ SocketLoop::Shard* SocketLoop::open_shard() noexcept {
 }
 
 SocketLoop::Shard* SocketLoop::pick_shard() noexcept {
-  // The first shard with room: at low load that is always the first, so its idle
-  // connections are the ones reused; a shard opens only when all are full.
+  // A connection is reused only by transfers of the shard that holds it. So a transfer
+  // goes where idle connections wait (the shard with most of them), else to the first
+  // shard with room; a shard opens only when all are full. A shard opens a connection
+  // only when it has none idle, so it never holds more than its most transfers at once,
+  // and a full shard has none idle: the client never holds more connections than it had
+  // transfers in flight. (Idle is counted over all hosts; with one host, it is exact.)
+  Shard* first_with_room = nullptr;
+  Shard* most_idle = nullptr;
+  std::size_t most = 0;
   for (auto& shard : shards_) {
-    if (shard->transfers < shard->room) return shard.get();
+    if (shard->transfers >= shard->room) continue;
+    if (first_with_room == nullptr) first_with_room = shard.get();
+    const std::size_t idle =
+        shard->connections > shard->transfers ? shard->connections - shard->transfers : 0;
+    if (idle > most) {
+      most = idle;
+      most_idle = shard.get();
+    }
   }
+  if (most_idle != nullptr) return most_idle;
+  if (first_with_room != nullptr) return first_with_room;
   if (Shard* opened = open_shard()) return opened;
   Shard* least = shards_.front().get();
   for (auto& shard : shards_) {
@@ -124,14 +141,19 @@ SocketLoop::Shard* SocketLoop::pick_shard() noexcept {
   return least;
 }
 
-CURLMcode SocketLoop::add(CURL* easy, std::size_t& shard_index) noexcept {
-  // A connection keeps the socket callbacks of the handle that opened it, so every
-  // connection reports its close to this loop.
+CURLMcode SocketLoop::add(CURL* easy, std::size_t& shard_index,
+                          OpenSocketContext& open_context) noexcept {
+  // A connection keeps the close callback of the handle that opened it, so every
+  // connection reports its close to this loop. The open callback runs only while this
+  // transfer connects, so it may point into the transfer.
+  open_context.loop = this;
+  open_context.error = 0;
   curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &SocketLoop::on_open);
-  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, static_cast<void*>(&open_context));
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &SocketLoop::on_close);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
   Shard* shard = pick_shard();
+  open_context.shard = shard->index;
   const CURLMcode rc = curl_multi_add_handle(shard->multi, easy);
   if (rc == CURLM_OK) ++shard->transfers;
   shard_index = shard->index;
@@ -158,13 +180,24 @@ SocketLoop::SocketState* SocketLoop::state(curl_socket_t socket) {
   return &sockets_[index];
 }
 
-curl_socket_t SocketLoop::on_open(void* loop_ptr, curlsocktype /*purpose*/,
+curl_socket_t SocketLoop::on_open(void* context_ptr, curlsocktype /*purpose*/,
                                   curl_sockaddr* address) {
-  auto& loop = *static_cast<SocketLoop*>(loop_ptr);
+  auto& context = *static_cast<OpenSocketContext*>(context_ptr);
+  auto& loop = *context.loop;
   const curl_socket_t socket = ::socket(address->family, address->socktype, address->protocol);
+  if (socket < 0) {
+    context.error = errno;
+    return socket;
+  }
   if (SocketState* s = loop.state(socket)) {
     // A new descriptor is in no epoll set, whatever an earlier one of that number was.
-    *s = SocketState{.tracked = true};
+    *s = SocketState{.owner = context.shard, .tracked = true};
+    if (context.shard < loop.shards_.size()) ++loop.shards_[context.shard]->connections;
+  }
+  loop.connections_.opened.fetch_add(1, std::memory_order_relaxed);
+  const auto open = loop.connections_.open.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (open > loop.connections_.peak.load(std::memory_order_relaxed)) {
+    loop.connections_.peak.store(open, std::memory_order_relaxed);
   }
   return socket;
 }
@@ -172,10 +205,16 @@ curl_socket_t SocketLoop::on_open(void* loop_ptr, curlsocktype /*purpose*/,
 int SocketLoop::on_close(void* loop_ptr, curl_socket_t socket) {
   auto& loop = *static_cast<SocketLoop*>(loop_ptr);
   if (SocketState* s = loop.state(socket)) {
+    if (s->tracked && s->owner < loop.shards_.size()) {
+      Shard& owner = *loop.shards_[s->owner];
+      if (owner.connections > 0) --owner.connections;
+    }
     // Closing takes the socket out of epoll by itself; the state must forget it too,
     // or a later descriptor of the same number would be taken as registered.
     *s = SocketState{};
   }
+  const auto open = loop.connections_.open.load(std::memory_order_relaxed);
+  if (open > 0) loop.connections_.open.store(open - 1, std::memory_order_relaxed);
   return ::close(socket);
 }
 

@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 #include <sys/epoll.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -34,12 +35,30 @@ namespace sluice::http_detail {
 
 using Clock = std::chrono::steady_clock;
 
+class SocketLoop;
+
+/// What the open-socket callback needs of one transfer: the loop that tracks the socket,
+/// and where to leave errno when socket(2) fails (EMFILE tells "no descriptors" from a
+/// refused connection, which libcurl reports alike).
+struct OpenSocketContext {
+  SocketLoop* loop = nullptr;
+  std::uint32_t shard = 0;  // the shard whose connection cache will hold the connection
+  int error = 0;
+};
+
+/// Connections the loop has opened, readable from any thread (the client's counters).
+struct ConnectionCounters {
+  std::atomic<std::uint64_t> opened{0};  ///< ever
+  std::atomic<std::uint64_t> open{0};    ///< now
+  std::atomic<std::uint64_t> peak{0};    ///< most open at once
+};
+
 /// Owns the multi handles and the epoll instance. Made, used and destroyed on the I/O
 /// thread only; other threads reach it solely through the wake-up eventfd.
 class SocketLoop {
  public:
   /// `wake_fd` is an eventfd that other threads write to; it stays owned by the caller.
-  SocketLoop(int wake_fd, const HttpClientOptions& options);
+  SocketLoop(int wake_fd, const HttpClientOptions& options, ConnectionCounters& connections);
   ~SocketLoop();
 
   SocketLoop(const SocketLoop&) = delete;
@@ -47,7 +66,7 @@ class SocketLoop {
 
   /// Starts a configured easy handle (adding the socket callbacks the loop needs) on the
   /// first shard with room. Returns libcurl's verdict; `shard` says where it went.
-  CURLMcode add(CURL* easy, std::size_t& shard) noexcept;
+  CURLMcode add(CURL* easy, std::size_t& shard, OpenSocketContext& open_context) noexcept;
   /// Stops an easy handle (finished or aborted) and detaches it from its shard.
   void remove(CURL* easy, std::size_t shard) noexcept;
 
@@ -75,6 +94,7 @@ class SocketLoop {
     CURLM* multi = nullptr;
     std::optional<Clock::time_point> deadline;  // set by on_timer
     std::size_t transfers = 0;                  // added and not yet removed
+    std::size_t connections = 0;                // open in its connection cache
     std::size_t room = 0;                       // transfers it takes before the next shard
   };
 
@@ -82,13 +102,14 @@ class SocketLoop {
   struct SocketState {
     std::uint32_t registered = 0;  // the epoll events it is registered with; 0: not in epoll
     std::uint32_t shard = 0;       // the shard that last asked to watch it
+    std::uint32_t owner = 0;       // the shard whose connection cache holds it (if tracked)
     bool tracked = false;          // opened through on_open: its close is reported to on_close
     bool wanted = false;           // curl watches it now (no CURL_POLL_REMOVE since)
   };
 
   static int on_socket(CURL* easy, curl_socket_t socket, int what, void* shard, void* socket_data);
   static int on_timer(CURLM* multi, long timeout_ms, void* shard);
-  static curl_socket_t on_open(void* loop, curlsocktype purpose, curl_sockaddr* address);
+  static curl_socket_t on_open(void* context, curlsocktype purpose, curl_sockaddr* address);
   static int on_close(void* loop, curl_socket_t socket);
   Shard* open_shard() noexcept;
   Shard* pick_shard() noexcept;
@@ -99,6 +120,7 @@ class SocketLoop {
   int epoll_timeout_ms(std::optional<Clock::time_point> deadline) const noexcept;
 
   HttpClientOptions options_;
+  ConnectionCounters& connections_;
   int wake_fd_;
   int epoll_fd_ = -1;
   std::size_t max_shards_ = 1;

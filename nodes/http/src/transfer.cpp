@@ -6,23 +6,59 @@
 #include <string_view>
 
 #include "error_kind.hpp"
+#include "fd_limit.hpp"
 
 namespace sluice::http_detail {
 
 namespace {
 
+// Grows the body's buffer for `length` more bytes, charging the growth to the client's
+// memory budget before it is allocated. False when the budget cannot take it.
+bool make_room(Transfer& t, std::size_t length) {
+  const std::size_t need = t.body.size() + length;
+  const std::size_t capacity = t.body.capacity();
+  if (need <= capacity) return true;
+  // What the string would grow to anyway (it doubles), never past the cap.
+  const std::size_t target = std::max(need, std::min(2 * capacity, t.max_body));
+  if (t.budget != nullptr && !t.budget->try_charge(target - capacity)) return false;
+  t.body.reserve(target);
+  const std::size_t grown = t.body.capacity();
+  if (t.budget != nullptr) {
+    // Settle the estimate with what the allocator actually gave.
+    if (grown > target) {
+      t.budget->try_charge(grown - target);  // a few bytes of rounding, never refused
+    } else {
+      t.budget->release(target - grown);
+    }
+  }
+  t.charged += grown - capacity;
+  return true;
+}
+
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto& t = *static_cast<Transfer*>(user);
   const size_t length = size * count;
   const size_t room = t.max_body - std::min(t.max_body, t.body.size());
-  if (length > room) {
-    // Keep what fits and abort: returning less than `length` ends the transfer with
-    // CURLE_WRITE_ERROR, which the too_large flag turns into HttpError::too_large.
-    t.body.append(data, room);
+  // The bytes counted here are decoded ones when the body came compressed: the cap is on
+  // what the caller receives, so a small compressed body cannot inflate past it.
+  const size_t taken = std::min(length, room);
+  try {
+    if (!make_room(t, taken)) {
+      // Returning less than `length` ends the transfer with CURLE_WRITE_ERROR, which the
+      // flags turn into the right error kind.
+      t.over_budget = true;
+      return 0;
+    }
+    t.body.append(data, taken);
+  } catch (...) {
+    t.over_budget = true;  // the allocation itself failed
+    return 0;
+  }
+  if (taken < length) {
+    // Keep what fits and abort.
     t.too_large = true;
     return 0;
   }
-  t.body.append(data, length);
   return length;
 }
 
@@ -53,16 +89,43 @@ std::string field_value(std::string_view text) {
   return value;
 }
 
+// The status of a status line ("HTTP/1.1 200 OK" -> 200), 0 when it has none.
+int parse_status(std::string_view line) noexcept {
+  const auto space = line.find(' ');
+  if (space == std::string_view::npos || line.size() < space + 4) return 0;
+  int status = 0;
+  for (std::size_t i = space + 1; i < space + 4; ++i) {
+    if (line[i] < '0' || line[i] > '9') return 0;
+    status = status * 10 + (line[i] - '0');
+  }
+  return status;
+}
+
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto& t = *static_cast<Transfer*>(user);
   const size_t length = size * count;
   const std::string_view line(data, length);
+  // Every hop's header lines count: a redirect chain of large heads is as costly as one.
+  t.header_bytes += length;
+  if (t.header_bytes > t.max_header_bytes) {
+    t.headers_too_large = true;
+    return 0;
+  }
+  if (t.budget != nullptr && !t.budget->try_charge(length)) {
+    t.over_budget = true;
+    return 0;
+  }
+  t.charged += length;
   try {
     if (line.starts_with("HTTP/")) {
       // A new response begins (a redirect hop or a 100 Continue): only the final
       // response's headers are reported.
       t.headers.clear();
       t.headers.reserve(8);  // one allocation for a typical response's headers
+      t.head_status = parse_status(line);
+      t.head_complete = false;
+    } else if (line == "\r\n" || line == "\n") {
+      t.head_complete = true;
     } else if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
       if (!t.headers.empty()) {  // obsolete line folding: continues the previous value
         t.headers.back().second.append(" ").append(field_value(trim(line)));
@@ -74,7 +137,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
       }
     }
   } catch (...) {
-    return 0;  // out of memory: abort the transfer rather than throw through C
+    t.over_budget = true;  // out of memory: abort the transfer rather than throw through C
+    return 0;
   }
   return length;
 }
@@ -101,8 +165,18 @@ std::chrono::microseconds info_time(CURL* easy, CURLINFO info) noexcept {
 void reset_attempt(Transfer& transfer) noexcept {
   transfer.body.clear();
   transfer.headers.clear();
+  transfer.header_bytes = 0;
+  transfer.head_status = 0;
+  transfer.head_complete = false;
   transfer.too_large = false;
+  transfer.headers_too_large = false;
+  transfer.over_budget = false;
   transfer.error_buffer[0] = '\0';
+}
+
+void release_budget(Transfer& transfer) noexcept {
+  if (transfer.budget != nullptr) transfer.budget->release(transfer.charged);
+  transfer.charged = 0;
 }
 
 bool is_plain_get(const HttpRequest& request) noexcept {
@@ -125,6 +199,8 @@ CURLcode set_per_request(CURL* easy, Transfer& t, const HttpClientOptions& optio
   set(CURLOPT_TIMEOUT_MS, to_curl_ms(req.timeout.value_or(options.timeout)));
   set(CURLOPT_CONNECTTIMEOUT_MS, to_curl_ms(req.connect_timeout.value_or(options.connect_timeout)));
   t.max_body = options.max_response_bytes;
+  t.max_header_bytes = options.max_header_bytes;
+  t.max_redirects = options.max_redirects;
   set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
   set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
   return rc;
@@ -154,6 +230,16 @@ CURLcode configure_easy(CURL* easy, Transfer& t, const HttpClientOptions& option
   set(CURLOPT_PROTOCOLS_STR, "http,https");
   set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   set(CURLOPT_FOLLOWLOCATION, 1L);
+  // A server that trickles bytes (or none) is given up on well before the total timeout
+  // when that is long: fewer than low_speed_bytes per second over low_speed_time.
+  if (options.low_speed_time.count() > 0 && options.low_speed_bytes > 0) {
+    set(CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options.low_speed_bytes));
+    set(CURLOPT_LOW_SPEED_TIME,
+        static_cast<long>(std::max<std::chrono::seconds::rep>(1, options.low_speed_time.count())));
+  }
+  // "" offers every encoding this libcurl decodes (gzip, deflate, ...) and has it decode
+  // them, so bodies arrive as the caller wants them and the size cap counts decoded bytes.
+  if (options.decode_content) set(CURLOPT_ACCEPT_ENCODING, "");
   set(CURLOPT_MAXREDIRS, options.max_redirects);
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
@@ -237,12 +323,17 @@ HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
   r.timings.first_byte = info_time(easy, CURLINFO_STARTTRANSFER_TIME_T);
   r.timings.total = info_time(easy, CURLINFO_TOTAL_TIME_T);
 
-  r.error = classify_curl_result(result, t.too_large);
+  r.error = classify_curl_result(result, AttemptVerdicts{.body_too_large = t.too_large,
+                                                         .headers_too_large = t.headers_too_large,
+                                                         .over_budget = t.over_budget,
+                                                         .head_complete = t.head_complete,
+                                                         .head_status = t.head_status,
+                                                         .socket_error = t.open_context.error});
   // libcurl lets some status lines through without a code it can read ("HTTP/200 OK",
   // found by fuzzing) and reports status 0: that is no response, not a response with
   // status 0.
   const bool no_status = r.error == HttpError::none && (status < 100 || status > 999);
-  if (no_status) r.error = HttpError::other;
+  if (no_status) r.error = HttpError::protocol;
   if (r.error == HttpError::none) {
     r.status = static_cast<int>(status);
     r.headers = std::move(t.headers);
@@ -257,16 +348,42 @@ HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
   if (r.effective_url != t.request.url) r.error_message += " (at " + r.effective_url + ")";
   switch (r.error) {
     case HttpError::too_large:
-      // The status and headers did arrive; the body is kept up to the cap.
-      r.status = static_cast<int>(status);
-      r.headers = std::move(t.headers);
-      r.body = std::move(t.body);
-      r.error_message +=
-          ": the body passed the cap of " + std::to_string(t.max_body) + " bytes and was cut";
+      if (t.too_large || t.over_budget) {
+        // The status and headers did arrive; the body is kept up to where it stopped.
+        r.status = static_cast<int>(status);
+        r.headers = std::move(t.headers);
+        r.body = std::move(t.body);
+      }
+      if (t.over_budget) {
+        r.error_message += ": the client's memory budget (" +
+                           std::to_string(t.budget != nullptr ? t.budget->limit() : 0) +
+                           " bytes over all transfers) was spent; the body was cut at " +
+                           std::to_string(r.body.size()) + " bytes";
+      } else if (t.too_large) {
+        r.error_message += ": the body passed the cap of " + std::to_string(t.max_body) +
+                           " bytes and was cut (decoded bytes count)";
+      } else if (t.headers_too_large) {
+        r.error_message += ": the response headers passed the cap of " +
+                           std::to_string(t.max_header_bytes) + " bytes";
+      } else {
+        // libcurl says "Out of memory" here, which would send a reader the wrong way.
+        r.error_message += ": a response header line passed libcurl's limit of 100 KiB";
+      }
       break;
     case HttpError::scheme_refused:
       r.error_message += ": a redirect led to a scheme other than http/https (" + detail + ")";
       break;
+    case HttpError::no_descriptors:
+      r.error_message += ": " + describe_descriptor_limit();
+      break;
+    case HttpError::protocol:
+      r.error_message += ": the server's reply is not valid HTTP (" + detail + ")";
+      break;
+    case HttpError::too_many_redirects:
+      r.error_message +=
+          ": more than " + std::to_string(t.max_redirects) + " redirects (" + detail + ")";
+      break;
+
     default:
       r.error_message += ": " + detail;
       break;

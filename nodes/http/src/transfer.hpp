@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <string>
 
+#include "memory_budget.hpp"
 #include "sluice/http_client.hpp"
 #include "sluice/http_types.hpp"
+#include "socket_loop.hpp"
 
 namespace sluice::http_detail {
 
@@ -28,9 +30,23 @@ struct Transfer {
   std::string body;
   HttpHeaders headers;
   std::size_t max_body = 0;
-  bool too_large = false;
+  std::size_t max_header_bytes = 0;
+  OpenSocketContext open_context;  // socket(2)'s errno when it failed for this attempt
+  long max_redirects = 0;
+  MemoryBudget* budget = nullptr;  // the client's; what this transfer holds is charged
+  std::size_t charged = 0;         // bytes charged to the budget (buffer capacities)
+  std::size_t header_bytes = 0;    // header lines of this attempt, every hop
+  int head_status = 0;             // the status of the latest status line (0: none valid)
+  bool head_complete = false;      // the latest response's head ended (blank line)
+  bool too_large = false;          // the body passed max_body
+  bool headers_too_large = false;  // the headers passed max_header_bytes
+  bool over_budget = false;        // the client's memory budget was spent
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
+
+/// Gives back what the transfer holds against the client's memory budget (its buffers
+/// are released or handed to the caller).
+void release_budget(Transfer& transfer) noexcept;
 
 /// Clears what the previous attempt collected.
 void reset_attempt(Transfer& transfer) noexcept;

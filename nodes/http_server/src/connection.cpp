@@ -109,6 +109,9 @@ void Connection::on_timer(evutil_socket_t, short, void* self) {
     case Phase::resetting:
       connection->reset_when_sent();
       break;
+    case Phase::dripping:
+      connection->drip_next();
+      break;
     case Phase::lingering:
       connection->close();
       break;
@@ -188,12 +191,18 @@ void Connection::send_reply() {
   const HttpRequest& request = parser_.request();
   keep_alive_ = request.keep_alive && !reply_.close && reply_.action == Reply::Action::respond;
   evbuffer* output = pending_;
+  body_queued_ = 0;
+  body_to_queue_ = 0;
+  if (reply_.body_kind == Reply::Body::raw) {
+    keep_alive_ = false;
+    evbuffer_add(output, reply_.text.data(), reply_.text.size());
+    phase_ = Phase::writing;
+    return write_out();
+  }
   const std::string head = format_response_head(
       reply_, parser_.failed() ? 1 : request.minor_version, keep_alive_, request.body_bytes);
   evbuffer_add(output, head.data(), head.size());
 
-  body_queued_ = 0;
-  body_to_queue_ = 0;
   const bool with_body = request.method != "HEAD" && !status_has_no_body(reply_.status);
   if (with_body) {
     switch (reply_.body_kind) {
@@ -207,13 +216,27 @@ void Connection::send_reply() {
           return close();
         }
         break;
+      case Reply::Body::raw:  // sent whole above
+        break;
       case Reply::Body::pattern:
         body_to_queue_ =
             reply_.action == Reply::Action::reset ? reply_.reset_after : reply_.body_length;
         break;
     }
   }
+  if (reply_.action == Reply::Action::drip) {
+    body_to_queue_ = 0;  // drip_next() hands the body out a byte at a time
+    phase_ = Phase::dripping;
+    return write_out();
+  }
   phase_ = reply_.action == Reply::Action::reset ? Phase::resetting : Phase::writing;
+  write_out();
+}
+
+void Connection::drip_next() {
+  if (body_queued_ < reply_.body_length) {
+    body_queued_ += append_pattern(pending_, body_queued_, reply_.body_length - body_queued_, 1);
+  }
   write_out();
 }
 
@@ -243,7 +266,7 @@ void Connection::write_out() {
       return;
     }
     // The client is gone (EPIPE, ECONNRESET): nobody will read the rest.
-    if (phase_ == Phase::writing || phase_ == Phase::resetting) {
+    if (phase_ == Phase::writing || phase_ == Phase::resetting || phase_ == Phase::dripping) {
       ServerCounters::bump(loop_.counters().abandoned);
     }
     return close();
@@ -255,6 +278,10 @@ void Connection::output_drained() {
     response_written();
   } else if (phase_ == Phase::resetting) {
     reset_when_sent();
+  } else if (phase_ == Phase::dripping) {
+    if (body_queued_ < reply_.body_length) return arm_timer(reply_.drip_every);
+    phase_ = Phase::writing;
+    response_written();
   }
   // Otherwise it was a 100 Continue: the request goes on.
 }

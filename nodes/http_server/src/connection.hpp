@@ -34,6 +34,7 @@ class Connection {
     hanging,    ///< /hang: nothing will be sent
     writing,    ///< the response is being written
     resetting,  ///< /reset: writing the part of the body sent before the reset
+    dripping,   ///< /drip: the body goes out one byte per timer tick
     lingering,  ///< response sent, write side shut: waiting for the client to close
     closed      ///< waiting for the loop to free it; no callback does anything
   };
@@ -52,6 +53,7 @@ class Connection {
   void top_up_body();
   void response_written();
   void reset_when_sent();
+  void drip_next();
   void linger();
   void arm_timer(std::chrono::microseconds delay);
   void close() noexcept;

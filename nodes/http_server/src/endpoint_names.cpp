@@ -22,6 +22,16 @@ std::string_view to_string(HttpEndpoint endpoint) noexcept {
       return "static_file";
     case HttpEndpoint::echo:
       return "echo";
+    case HttpEndpoint::drip:
+      return "drip";
+    case HttpEndpoint::headers:
+      return "headers";
+    case HttpEndpoint::gzip:
+      return "gzip";
+    case HttpEndpoint::malformed:
+      return "malformed";
+    case HttpEndpoint::redirect_loop:
+      return "redirect_loop";
     case HttpEndpoint::not_found:
       return "not_found";
     case HttpEndpoint::count_:

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "hostile_endpoints.hpp"
 #include "request_target.hpp"
 #include "static_files.hpp"
 #include "status_text.hpp"
@@ -163,6 +164,16 @@ Reply dispatch(HttpEndpoint endpoint, const HttpRequest& request, const RequestT
       return static_file(target, state);
     case HttpEndpoint::echo:
       return echo(request);
+    case HttpEndpoint::drip:
+      return drip_reply(target);
+    case HttpEndpoint::headers:
+      return huge_headers_reply(target);
+    case HttpEndpoint::gzip:
+      return compressed_reply(target);
+    case HttpEndpoint::malformed:
+      return malformed_reply(target);
+    case HttpEndpoint::redirect_loop:
+      return redirect_loop_reply(target);
     case HttpEndpoint::not_found:
     case HttpEndpoint::count_:
       break;
@@ -181,6 +192,11 @@ HttpEndpoint endpoint_for_path(std::string_view path) noexcept {
   if (path == "/hang") return HttpEndpoint::hang;
   if (path == "/redirect") return HttpEndpoint::redirect;
   if (path == "/echo") return HttpEndpoint::echo;
+  if (path == "/drip") return HttpEndpoint::drip;
+  if (path == "/headers") return HttpEndpoint::headers;
+  if (path == "/gzip") return HttpEndpoint::gzip;
+  if (path == "/malformed") return HttpEndpoint::malformed;
+  if (path == "/redirect_loop") return HttpEndpoint::redirect_loop;
   if (path.starts_with(kStaticPrefix)) return HttpEndpoint::static_file;
   return HttpEndpoint::not_found;
 }

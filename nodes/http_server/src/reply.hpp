@@ -17,9 +17,12 @@ struct Reply {
   enum class Action {
     respond,  ///< send the response, then keep the connection (or close it, see close)
     reset,    ///< send the head and reset_after body bytes, then reset the connection
-    hang      ///< send nothing, ever
+    hang,     ///< send nothing, ever
+    drip      ///< send the head, then the body one byte every drip_every
   };
-  enum class Body { text, pattern, file };
+  /// raw: `text` is sent as it is, with no head of the server's making, then the
+  /// connection closes.
+  enum class Body { text, pattern, file, raw };
 
   HttpEndpoint endpoint = HttpEndpoint::not_found;
   Action action = Action::respond;
@@ -31,12 +34,13 @@ struct Reply {
   UniqueFd file;                  ///< Body::file, read from offset 0
   std::uint64_t reset_after = 0;  ///< Action::reset: body bytes sent before the reset
   std::chrono::microseconds delay{0};
-  bool close = false;          ///< close the connection after this response
-  bool bad_request = false;    ///< counted as a bad request
-  bool flaky_failure = false;  ///< counted as a /flaky failure
+  std::chrono::microseconds drip_every{0};  ///< Action::drip
+  bool close = false;                       ///< close the connection after this response
+  bool bad_request = false;                 ///< counted as a bad request
+  bool flaky_failure = false;               ///< counted as a /flaky failure
 
   std::uint64_t content_length() const noexcept {
-    return body_kind == Body::text ? text.size() : body_length;
+    return body_kind == Body::text || body_kind == Body::raw ? text.size() : body_length;
   }
 };
 

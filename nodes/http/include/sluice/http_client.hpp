@@ -29,8 +29,32 @@ struct HttpClientOptions {
   std::chrono::milliseconds timeout{30'000};
   /// Time one attempt may take to connect, when the request does not say.
   std::chrono::milliseconds connect_timeout{10'000};
-  /// Bodies longer than this end the transfer with HttpError::too_large.
+  /// Bodies longer than this end the transfer with HttpError::too_large. Decoded bytes
+  /// count: a compressed body is stopped where it inflates past the cap.
   std::size_t max_response_bytes = 64u << 20;
+  /// Header lines of one attempt (every redirect hop together) longer than this end it
+  /// with HttpError::too_large. (libcurl refuses any single line over 100 KiB anyway.)
+  std::size_t max_header_bytes = 256u << 10;
+  /// Bytes buffered across every transfer at once (bodies and headers being received,
+  /// counted by their buffers' capacity). A transfer that would pass it ends with
+  /// HttpError::too_large, its body cut where it stopped; 0 = no budget. Thousands of
+  /// requests in flight against large bodies stay within it instead of within
+  /// max_response_bytes times their number.
+  std::size_t memory_budget_bytes = std::size_t{1} << 30;
+  /// An attempt receiving fewer than low_speed_bytes per second for low_speed_time ends
+  /// with HttpError::timeout (a server dripping bytes to hold a connection). Whole
+  /// seconds, at least 1; a zero time or rate turns it off.
+  std::size_t low_speed_bytes = 16;
+  std::chrono::seconds low_speed_time{30};
+  /// Offer every content encoding libcurl decodes (gzip, deflate, ...) and decode the
+  /// body, so callers get it as meant; false sends no Accept-Encoding and leaves a body
+  /// as it came.
+  bool decode_content = true;
+  /// Raise this process's RLIMIT_NOFILE soft limit to its hard limit when the client
+  /// starts: every connection is a descriptor, and the usual soft limit of 1024 is
+  /// short of thousands in flight. Requests that still find no descriptor end with
+  /// HttpError::no_descriptors, whose message gives both limits.
+  bool raise_fd_limit = true;
   /// Redirects followed per request (http and https targets only).
   long max_redirects = 10;
   /// Connections open at once to one host; 0 = no cap. Transfers past it queue. (A cap
@@ -66,6 +90,16 @@ struct HttpCounters {
   std::uint64_t retries = 0;    ///< attempts after the first
   /// Completed requests by outcome; index [none] counts the ones that got a response.
   std::array<std::uint64_t, kHttpErrorKinds> by_error{};
+  /// Bytes held now against HttpClientOptions::memory_budget_bytes, and the most held
+  /// at once since the client was made.
+  std::uint64_t buffered_bytes = 0;
+  std::uint64_t peak_buffered_bytes = 0;
+  /// Connections (sockets) the client opened since it was made, holds open now, and
+  /// held open at most at once. Idle connections are reused across the client's multi
+  /// handles, so the peak stays within the most requests it had in flight.
+  std::uint64_t connections_opened = 0;
+  std::uint64_t open_connections = 0;
+  std::uint64_t peak_open_connections = 0;
 
   std::uint64_t errors(HttpError kind) const noexcept {
     return by_error[static_cast<std::size_t>(kind)];
@@ -83,7 +117,9 @@ class Engine;
 /// (shards, each with its own connection cache) share the thread's epoll set, 128
 /// transfers each: libcurl 7.x walks a multi handle's connections when a transfer starts
 /// and ends, which at thousands of connections costs more than the transfer itself. A
-/// connection is reused only by transfers of its own shard. max_total_connections is
+/// connection is reused only by transfers of its own shard, so a new transfer goes to the
+/// shard with idle connections: the client opens no more connections than it has
+/// requests in flight (see HttpCounters::peak_open_connections). max_total_connections is
 /// split over the shards; with max_host_connections set there is a single multi handle.
 ///
 /// Every submitted request completes exactly once: its callback runs on the I/O thread

@@ -66,6 +66,10 @@ class FetchStage {
     client_->submit(std::move(request), [done, fail = options_.fail_on_error](Response r) {
       deliver(done, std::move(r), fail);
     });
+    // A cancel that came between the check above and the submit has already run its
+    // cancel_all without this request; ended here, it is not left running after the run
+    // has returned. (A cancel after this check ends it through on_cancel.)
+    if (done.cancelled()) client_->cancel_all();
   }
 
   /// Ends every request of the client (in flight, queued, waiting to retry) with

@@ -20,19 +20,25 @@ namespace sluice {
 ///
 ///   if (resp.error == sluice::HttpError::timeout) log("slow: " + resp.error_message);
 enum class HttpError : std::uint8_t {
-  none,            ///< a response arrived (any status)
-  refused,         ///< the connection was refused or the host unreachable
-  timeout,         ///< connect or total timeout ran out
-  reset,           ///< the connection broke before the response was complete
-  dns,             ///< the host name did not resolve
-  too_large,       ///< the body passed the client's size cap; the body kept is cut there
-  scheme_refused,  ///< a URL or a redirect named a scheme other than http/https
-  cancelled,       ///< cancel_all() (or the client's destructor) ended it
-  other,           ///< anything else: TLS failures, malformed URLs, too many redirects, ...
+  none,                ///< a response arrived (any status)
+  refused,             ///< the connection was refused or the host unreachable
+  timeout,             ///< connect or total timeout ran out
+  reset,               ///< the connection broke before the response was complete
+  dns,                 ///< the host name did not resolve
+  too_large,           ///< the body (decoded) or the headers passed the client's caps, or the
+                       ///< client's memory budget was spent; a body kept is cut at the cap
+  scheme_refused,      ///< a URL or a redirect named a scheme other than http/https
+  cancelled,           ///< cancel_all() (or the client's destructor) ended it
+  protocol,            ///< the server's reply broke HTTP: a malformed status line, bad
+                       ///< framing, a body that does not decode as its Content-Encoding says
+  too_many_redirects,  ///< more redirects than HttpClientOptions::max_redirects
+  no_descriptors,      ///< the process had no file descriptor left for a socket
+                       ///< (RLIMIT_NOFILE); the message gives the limits
+  other,               ///< anything else: TLS failures, malformed URLs, ...
 };
 
 /// How many HttpError values there are, for arrays indexed by kind.
-inline constexpr std::size_t kHttpErrorKinds = 9;
+inline constexpr std::size_t kHttpErrorKinds = 12;
 
 /// A short lowercase name: "none", "refused", "timeout", ...
 ///

@@ -44,6 +44,18 @@
 //   /echo                            any method; JSON {"method","target","headers",
 //                                    "body_bytes"} describing the request
 //
+// Hostile endpoints, for testing a client's limits:
+//
+//   /drip            [n=B] [every_us=U]  a head announcing B (100) bytes, then one pattern
+//                                    byte every U us (1 s)
+//   /headers         size=S [count=K]  200 "ok\n" with K (1) headers X-Filler-i of S bytes
+//   /gzip            n=B [encoding=E]  B pattern bytes compressed with E (gzip, or deflate:
+//                                    zlib format), `Content-Encoding: E`
+//   /malformed       [kind=K]        raw bytes, then close: `status` (default) a status
+//                                    line "HTTP/1.1 abc"; `garbage` no HTTP at all;
+//                                    `length` two different Content-Lengths
+//   /redirect_loop   [hop=K]         302 to /redirect_loop?hop=K+1, endlessly
+//
 // Connections are persistent (HTTP/1.1 keep-alive, `Connection: close` honoured) and
 // answered in order. A client that closes its end while its request waits (a delay, a
 // hang) abandons that request: the server closes the connection and counts it. (A
@@ -82,6 +94,11 @@ enum class HttpEndpoint : std::size_t {
   redirect,
   static_file,
   echo,
+  drip,
+  headers,
+  gzip,
+  malformed,
+  redirect_loop,
   not_found,  ///< any other path, and requests too malformed to route
   count_      ///< number of endpoints, not an endpoint
 };
