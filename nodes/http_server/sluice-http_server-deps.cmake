@@ -1,5 +1,6 @@
-# Dependencies of sluice::http_server for find_package(sluice): the static library links
-# libevent through the pkg-config imported target PkgConfig::SLUICE_LIBEVENT.
+# Dependencies of sluice::http_server for find_package(sluice COMPONENTS http_server):
+# the static library links libevent through the pkg-config imported target
+# PkgConfig::SLUICE_LIBEVENT.
 include(CMakeFindDependencyMacro)
 find_dependency(Threads)
 find_dependency(PkgConfig)
