@@ -201,12 +201,16 @@ std::optional<Failure> RunContext::stopping_failure() const {
 }
 
 void RunContext::cancel(const std::string& reason) noexcept {
-  bool expected = false;
-  if (!cancelled_.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) return;
-  try {
+  {
+    // The reason is written before the flag is raised, under the lock that
+    // cancel_reason() takes: whoever sees the run cancelled finds its reason.
     std::lock_guard lock(mutex_);
-    cancel_reason_ = reason;
-  } catch (...) {
+    if (cancelled_.load(std::memory_order_relaxed)) return;
+    try {
+      cancel_reason_ = reason;
+    } catch (...) {
+    }
+    cancelled_.store(true, std::memory_order_release);
   }
   if (graph_ != nullptr) graph_->cancel();
   for (auto& hook : cancel_hooks_) {

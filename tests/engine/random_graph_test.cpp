@@ -76,13 +76,6 @@ struct Piece {
   Chain left, right;
 };
 
-bool keeps_identity(const Chain& c) {
-  return std::all_of(c.begin(), c.end(), [](const Piece& p) {
-    return p.kind == Piece::map || p.kind == Piece::filter || p.kind == Piece::fail ||
-           p.kind == Piece::async;
-  });
-}
-
 Chain random_chain(std::mt19937& rng, int depth, bool identity_only) {
   Chain c;
   const int len = std::uniform_int_distribution<int>(1, 3)(rng);

@@ -104,7 +104,7 @@ class JoinRuntime final : public OutputNode<R> {
       run_.fail(stats_, failed, std::current_exception());
       settled.emplace(std::move(failed));
     }
-    stats_.add_in(1);
+    if (!complete) stats_.add_in(1);  // the completing copy is counted with the output
     if (settled) {
       out_.try_put(*settled);
       return;
