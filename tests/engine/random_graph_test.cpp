@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -24,46 +22,6 @@
 namespace {
 
 constexpr long kModulus = 1'000'003;
-
-/// Completes operations with a value of their own, from a thread of its own.
-class ValueCompleter {
- public:
-  ValueCompleter() : thread_([this] { loop(); }) {}
-  ~ValueCompleter() {
-    {
-      std::lock_guard lock(m_);
-      stop_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-  void add(sluice::Completion<long> c, long v) {
-    {
-      std::lock_guard lock(m_);
-      pending_.emplace_back(std::move(c), v);
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void loop() {
-    std::unique_lock lock(m_);
-    for (;;) {
-      cv_.wait(lock, [&] { return stop_ || !pending_.empty(); });
-      if (pending_.empty()) return;
-      auto take = std::move(pending_);
-      pending_.clear();
-      lock.unlock();
-      for (auto& [c, v] : take) c.succeed(v);
-      lock.lock();
-    }
-  }
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<std::pair<sluice::Completion<long>, long>> pending_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 struct Piece;
 using Chain = std::vector<Piece>;
@@ -166,7 +124,7 @@ std::vector<long> eval(const Chain& c, long v) {
 // ---- the same graph in sluice ----
 
 struct Builder {
-  ValueCompleter& completer;
+  sluice::test::CompleterThread<long>& completer;
   int names = 0;
   std::string name(const char* kind) { return std::string(kind) + std::to_string(names++); }
 
@@ -230,7 +188,7 @@ class RandomGraphs : public ::testing::TestWithParam<std::size_t> {};
 TEST_P(RandomGraphs, DeliverWhatASequentialEvaluationGivesAndBalance) {
   const std::size_t threads = GetParam();
   std::mt19937 rng(20261202u + static_cast<unsigned>(threads));
-  ValueCompleter completer;
+  sluice::test::CompleterThread<long> completer(0);
   constexpr int kGraphs = 100;
   constexpr long kItems = 150;
   for (int g = 0; g < kGraphs; ++g) {

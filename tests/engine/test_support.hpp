@@ -9,6 +9,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <sluice/completion.hpp>
 
@@ -110,10 +111,12 @@ class CompleterThread {
     cv_.notify_one();
     thread_.join();
   }
-  void add(sluice::Completion<T> c) {
+  void add(sluice::Completion<T> c) { add(std::move(c), value_); }
+  /// Completes `c` with a value of its own.
+  void add(sluice::Completion<T> c, T value) {
     {
       std::lock_guard lock(m_);
-      pending_.push_back(std::move(c));
+      pending_.emplace_back(std::move(c), std::move(value));
     }
     cv_.notify_one();
   }
@@ -124,13 +127,13 @@ class CompleterThread {
     for (;;) {
       cv_.wait(lock, [&] { return stop_ || !pending_.empty(); });
       if (pending_.empty()) return;
-      std::deque<sluice::Completion<T>> take;
+      std::deque<std::pair<sluice::Completion<T>, T>> take;
       take.swap(pending_);
       lock.unlock();
       if (pace_.count() > 0) std::this_thread::sleep_for(pace_);
-      for (auto& c : take) {
+      for (auto& [c, v] : take) {
         if (before_each_) before_each_();
-        c.succeed(value_);
+        c.succeed(std::move(v));
       }
       lock.lock();
     }
@@ -141,7 +144,7 @@ class CompleterThread {
   std::chrono::microseconds pace_;
   std::mutex m_;
   std::condition_variable cv_;
-  std::deque<sluice::Completion<T>> pending_;
+  std::deque<std::pair<sluice::Completion<T>, T>> pending_;
   bool stop_ = false;
   std::thread thread_;
 };
