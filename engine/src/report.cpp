@@ -53,7 +53,7 @@ std::string Report::table() const {
   for (std::size_t i = 0; i < std::size(cols); ++i) os << ' ' << pad(cols[i], widths[i]);
   os << "\n";
   for (const auto& s : stages) {
-    std::string conc = s.concurrency == 0 ? "unlim" : std::to_string(s.concurrency);
+    std::string conc = s.concurrency == unlimited ? "unlim" : std::to_string(s.concurrency);
     if (s.ordered) conc += ",ord";
     std::string cells[] = {s.kind,
                            conc,
@@ -112,8 +112,8 @@ std::string PipelineSpec::to_dot() const {
   os << "digraph sluice {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n";
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     os << "  n" << i << " [label=\"" << dot_escape(nodes_[i]->name()) << " ("
-       << dot_escape(nodes_[i]->kind()) << ")\\n" << dot_escape(nodes_[i]->flow_nodes())
-       << "\"];\n";
+       << dot_escape(nodes_[i]->kind()) << ")\\n"
+       << dot_escape(nodes_[i]->flow_nodes()) << "\"];\n";
   }
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     for (std::size_t u : inputs_[i]) os << "  n" << u << " -> n" << i << ";\n";

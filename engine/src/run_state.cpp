@@ -12,6 +12,8 @@
 #include "sluice/detail/clock.hpp"
 #include "sluice/detail/sink_node.hpp"
 
+#include "run_monitor.hpp"
+
 namespace sluice::detail {
 
 namespace {
@@ -34,127 +36,6 @@ std::size_t choose_max_in_flight(const PipelineSpec& spec, const RunOptions& o) 
 }
 
 }  // namespace
-
-// Calls on_progress every interval and cancels at the deadline, from its own thread.
-class RunState::Monitor {
- public:
-  explicit Monitor(RunState& state) : state_(state) {
-    const RunOptions& o = state.ctx_->options();
-    if (!o.deadline && !o.on_progress) return;
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~Monitor() { stop(); }
-
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stopped_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  void loop() {
-    using clock = std::chrono::steady_clock;
-    const RunOptions& o = state_.ctx_->options();
-    auto start = clock::now();
-    auto interval = std::max(o.progress_interval, std::chrono::milliseconds(1));
-    auto next_tick = start + interval;
-    // time_point::max() stands for "no deadline" (or one already acted on).
-    auto deadline = o.deadline ? start + *o.deadline : clock::time_point::max();
-
-    Report last;
-    std::vector<RawStage> last_raw;
-    HistogramCounts last_latency;
-    auto last_time = start;
-    std::unique_lock lock(mutex_);
-    while (!stopped_) {
-      auto wake = o.on_progress ? next_tick : clock::time_point::max();
-      wake = std::min(wake, deadline);
-      cv_.wait_until(lock, wake, [&] { return stopped_; });
-      if (stopped_) break;
-      auto now = clock::now();
-      if (now >= deadline) {
-        state_.ctx_->cancel("deadline");
-        deadline = clock::time_point::max();
-      }
-      if (o.on_progress && now >= next_tick) {
-        next_tick += interval;
-        lock.unlock();
-        report_progress(last, last_raw, last_latency, last_time);
-        lock.lock();
-      }
-    }
-  }
-
-  void report_progress(Report& last, std::vector<RawStage>& last_raw, HistogramCounts& last_latency,
-                       std::chrono::steady_clock::time_point& last_time) {
-    try {
-      Progress p;
-      std::vector<RawStage> raw;
-      HistogramCounts latency;
-      p.total = state_.snapshot(&raw, &latency);
-      auto now = std::chrono::steady_clock::now();
-      p.interval = interval_of(p.total, last, raw, last_raw, latency, last_latency,
-                               std::chrono::duration<double>(now - last_time).count());
-      state_.ctx_->options().on_progress(p);
-      last = std::move(p.total);
-      last_raw = std::move(raw);
-      last_latency = std::move(latency);
-      last_time = now;
-    } catch (...) {
-      state_.ctx_->cancel("the progress callback threw: " + describe(std::current_exception()));
-    }
-  }
-
-  static LatencySummary summary_of(const HistogramCounts& h) {
-    return LatencySummary{h.count(), h.mean() / 1e3, h.quantile(0.5) / 1e3, h.quantile(0.99) / 1e3,
-                          h.max() / 1e3};
-  }
-
-  Report interval_of(const Report& now, const Report& before, const std::vector<RawStage>& raw,
-                     const std::vector<RawStage>& before_raw, const HistogramCounts& latency,
-                     const HistogramCounts& before_latency, double seconds) const {
-    Report r = now;
-    r.produced -= std::min(r.produced, before.produced);
-    r.delivered -= std::min(r.delivered, before.delivered);
-    r.filtered -= std::min(r.filtered, before.filtered);
-    r.failed -= std::min(r.failed, before.failed);
-    r.cancelled = 0;
-    r.elapsed_s = seconds;
-    HistogramCounts l = latency;
-    l -= before_latency;
-    r.end_to_end = summary_of(l);
-    for (std::size_t i = 0; i < r.stages.size(); ++i) {
-      StageReport& s = r.stages[i];
-      if (i < before.stages.size()) {
-        const StageReport& b = before.stages[i];
-        s.in -= std::min(s.in, b.in);
-        s.out -= std::min(s.out, b.out);
-        s.filtered -= std::min(s.filtered, b.filtered);
-        s.failed -= std::min(s.failed, b.failed);
-      }
-      HistogramCounts h = raw[i].task;
-      std::uint64_t busy = raw[i].busy_ns;
-      if (i < before_raw.size()) {
-        h -= before_raw[i].task;
-        busy -= std::min(busy, before_raw[i].busy_ns);
-      }
-      s.task = summary_of(h);
-      double usable = static_cast<double>(state_.stats_[i]->usable_concurrency());
-      s.busy_fraction =
-          seconds > 0 ? std::min(1.0, static_cast<double>(busy) / (seconds * 1e9 * usable)) : 0;
-    }
-    return r;
-  }
-
-  RunState& state_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopped_ = false;
-  std::thread thread_;
-};
 
 RunState::RunState(std::shared_ptr<const PipelineSpec> spec, const RunOptions& options)
     : spec_(std::move(spec)) {
@@ -258,7 +139,7 @@ Report RunState::drive() {
   if (ctx.options().stop.stop_possible()) {
     on_stop.emplace(ctx.options().stop, std::function<void()>([&ctx] { ctx.cancel("cancelled"); }));
   }
-  Monitor monitor(*this);
+  RunMonitor monitor(*this);
   arena_->execute([&] {
     for (auto& n : nodes_) n->activate();
   });
@@ -288,55 +169,6 @@ Report RunState::drive() {
   for (auto& n : nodes_) n->finish();
   elapsed_s_ = static_cast<double>(now_ns() - ctx.started_ns()) / 1e9;
   return snapshot();
-}
-
-Report RunState::snapshot(std::vector<RawStage>* raw, HistogramCounts* latency) const {
-  Report r;
-  r.threads = threads_;
-  r.max_in_flight = max_in_flight_;
-  r.elapsed_s =
-      elapsed_s_ >= 0 ? elapsed_s_ : static_cast<double>(now_ns() - ctx_->started_ns()) / 1e9;
-  // Ended counts first, then produced: an item produced meanwhile only shows as in
-  // flight, never as more ended than produced.
-  r.delivered = ctx_->delivered();
-  r.filtered = ctx_->filtered();
-  r.failed = ctx_->failed();
-  r.produced = ctx_->produced();
-  for (std::size_t i = 0; i < stats_.size(); ++i) {
-    RawStage rs;
-    StageReport sr = stats_[i]->snapshot(&rs.task, &rs.busy_ns);
-    if (!feeds_[i].empty()) {
-      std::uint64_t offered = 0;
-      for (const StageStats* f : feeds_[i]) offered += f->out();
-      sr.waiting = offered > sr.in ? offered - sr.in : 0;
-    }
-    r.stages.push_back(std::move(sr));
-    if (raw != nullptr) raw->push_back(std::move(rs));
-  }
-  r.was_cancelled = ctx_->cancelled();
-  if (r.was_cancelled) r.cancel_reason = ctx_->cancel_reason();
-  if (elapsed_s_ >= 0) {
-    std::uint64_t ended = r.delivered + r.filtered + r.failed;
-    r.cancelled = r.produced > ended ? r.produced - ended : 0;
-  }
-  if (!ends_.empty()) {
-    HistogramCounts h;
-    for (const TerminalNode* end : ends_) end->delivery().latency().add_to(h);
-    r.end_to_end = LatencySummary{h.count(), h.mean() / 1e3, h.quantile(0.5) / 1e3,
-                                  h.quantile(0.99) / 1e3, h.max() / 1e3};
-    if (latency != nullptr) *latency = std::move(h);
-  }
-  return r;
-}
-
-Report finish_report(RunState& state, Report report) {
-  if (auto failure = state.context().stopping_failure()) {
-    report.cancel_reason = failure->message;
-    std::string what = failure->message;
-    throw PipelineError(std::move(*failure), std::move(what),
-                        std::make_shared<const Report>(report));
-  }
-  return report;
 }
 
 }  // namespace sluice::detail

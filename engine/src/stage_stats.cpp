@@ -99,7 +99,7 @@ StageReport StageStats::snapshot(HistogramCounts* task_counts, std::uint64_t* bu
   StageReport r;
   r.name = name_;
   r.kind = kind_;
-  r.concurrency = concurrency_ == unlimited ? 0 : concurrency_;
+  r.concurrency = concurrency_;
   r.ordered = ordered_;
   r.async = async_;
   r.in = in();

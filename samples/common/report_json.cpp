@@ -13,7 +13,9 @@ void to_json(nlohmann::json& j, const LatencySummary& l) {
 void to_json(nlohmann::json& j, const StageReport& s) {
   j = {{"name", s.name},
        {"kind", s.kind},
-       {"concurrency", s.concurrency},
+       // sluice::unlimited would read as a number that means nothing to a reader.
+       {"concurrency", s.concurrency == sluice::unlimited ? nlohmann::json("unlimited")
+                                                          : nlohmann::json(s.concurrency)},
        {"ordered", s.ordered},
        {"async", s.async},
        {"in", s.in},

@@ -33,12 +33,13 @@ auto add_to_sum = [](Sum& s, int x) {
 auto mod3 = [](const int& x) { return x % 3; };
 
 TEST(WindowStage, CountWindowsReducePerKeyAndFlushTheTail) {
-  std::vector<sluice::Window<int, Sum>> out;
+  std::vector<sluice::window::Window<int, Sum>> out;
   auto r =
       sluice::from("n", std::views::iota(0, 1000))
           .map("id", [](int x) { return x; }, {.concurrency = 4})
-          .then(sluice::tumbling_window<Sum>("per-key", sluice::every_n(100), mod3, add_to_sum))
-          .sink("collect", [&](sluice::Window<int, Sum> w) { out.push_back(std::move(w)); })
+          .then(sluice::window::tumbling<Sum>("per-key", sluice::window::every_n(100), mod3,
+                                              add_to_sum))
+          .sink("collect", [&](sluice::window::Window<int, Sum> w) { out.push_back(std::move(w)); })
           .run({.threads = 4});
   // Keys 0, 1, 2 get 334, 333, 333 items: 3 full windows each and a partial tail.
   ASSERT_EQ(out.size(), 12u);
@@ -75,23 +76,25 @@ TEST(WindowStage, WindowsHoldNoInFlightSlots) {
   // A count window of 5,000 items behind a budget of 8: if windows held their items'
   // slots, the source would stop at 8 and the run would never end.
   std::vector<std::uint64_t> counts;
-  auto r = sluice::from("n", std::views::iota(0, 20'000))
-               .then(sluice::tumbling_window<long>(
-                   "big", sluice::every_n(5000), [](const int&) { return 0; },
-                   [](long& acc, int x) { acc += x; }))
-               .sink("collect", [&](sluice::Window<int, long> w) { counts.push_back(w.count); })
-               .run({.threads = 2, .max_in_flight = 8});
+  auto r =
+      sluice::from("n", std::views::iota(0, 20'000))
+          .then(sluice::window::tumbling<long>(
+              "big", sluice::window::every_n(5000), [](const int&) { return 0; },
+              [](long& acc, int x) { acc += x; }))
+          .sink("collect", [&](sluice::window::Window<int, long> w) { counts.push_back(w.count); })
+          .run({.threads = 2, .max_in_flight = 8});
   EXPECT_EQ(counts, (std::vector<std::uint64_t>{5000, 5000, 5000, 5000}));
   EXPECT_TRUE(r.balanced());
   EXPECT_EQ(r.delivered, 20'000u);
 }
 
 TEST(WindowStage, TimeWindowsAccountForEveryItemAndLeaveInOrder) {
-  std::vector<sluice::Window<int, Sum>> out;
+  std::vector<sluice::window::Window<int, Sum>> out;
   auto r =
       sluice::from("paced", std::views::iota(0, 120), {.items_per_second = 600})
-          .then(sluice::tumbling_window<Sum>("per-50ms", sluice::every(50ms), mod3, add_to_sum))
-          .sink("collect", [&](sluice::Window<int, Sum> w) { out.push_back(std::move(w)); })
+          .then(sluice::window::tumbling<Sum>("per-50ms", sluice::window::every(50ms), mod3,
+                                              add_to_sum))
+          .sink("collect", [&](sluice::window::Window<int, Sum> w) { out.push_back(std::move(w)); })
           .run({.threads = 2});
   std::uint64_t items = 0;
   long total = 0;
@@ -135,8 +138,8 @@ TEST(WindowStage, ASlowStreamsWindowClosesOnTimeNotOnTheNextItem) {
                          }
                          return n++;
                        })
-          .then(sluice::tumbling_window<Sum>(
-              "per-100ms", sluice::every(100ms), [](const int&) { return 0; }, add_to_sum))
+          .then(sluice::window::tumbling<Sum>(
+              "per-100ms", sluice::window::every(100ms), [](const int&) { return 0; }, add_to_sum))
           .consume({.threads = 2});
   auto first = windows.next();
   const auto received = Clock::now() - t0;
@@ -165,8 +168,8 @@ TEST(WindowStage, EmptyWindowsShowAStalledStream) {
                                     }
                                     return n++;
                                   })
-                     .then(sluice::tumbling_window<Sum>("per-20ms", sluice::every(20ms), mod3,
-                                                        add_to_sum, {.emit_empty = true}))
+                     .then(sluice::window::tumbling<Sum>("per-20ms", sluice::window::every(20ms),
+                                                         mod3, add_to_sum, {.emit_empty = true}))
                      .consume({.threads = 2});
   // Keys 0 and 1 had an item in the first window; afterwards each interval brings an
   // empty window for both, until the source ends.
@@ -190,7 +193,7 @@ TEST(WindowStage, EmptyWindowsShowAStalledStream) {
 }
 
 TEST(WindowStage, OrderedInputFoldsInInputOrder) {
-  std::vector<sluice::Window<int, Sum>> out;
+  std::vector<sluice::window::Window<int, Sum>> out;
   sluice::from("n", std::views::iota(0, 3000))
       .map("jitter",
            [](int x) {
@@ -198,9 +201,9 @@ TEST(WindowStage, OrderedInputFoldsInInputOrder) {
              return x;
            },
            {.concurrency = 4})
-      .then(sluice::tumbling_window<Sum>("ordered", sluice::every_n(250), mod3, add_to_sum,
-                                         {.ordered = true}))
-      .sink("collect", [&](sluice::Window<int, Sum> w) { out.push_back(std::move(w)); })
+      .then(sluice::window::tumbling<Sum>("ordered", sluice::window::every_n(250), mod3, add_to_sum,
+                                          {.ordered = true}))
+      .sink("collect", [&](sluice::window::Window<int, Sum> w) { out.push_back(std::move(w)); })
       .run({.threads = 4});
   std::uint64_t items = 0;
   for (const auto& w : out) {
@@ -212,8 +215,8 @@ TEST(WindowStage, OrderedInputFoldsInInputOrder) {
 
 TEST(WindowStage, FailuresOfKeyOrReduceAreCountedAndTheRestReduced) {
   auto r = sluice::from("n", std::views::iota(0, 1000))
-               .then(sluice::tumbling_window<long>(
-                   "picky", sluice::every_n(50),
+               .then(sluice::window::tumbling<long>(
+                   "picky", sluice::window::every_n(50),
                    [](const int& x) {
                      if (x % 10 == 3) throw std::runtime_error("no key for 3");
                      return x % 2;
@@ -222,7 +225,7 @@ TEST(WindowStage, FailuresOfKeyOrReduceAreCountedAndTheRestReduced) {
                      if (x % 10 == 7) throw std::runtime_error("cannot add 7");
                      acc += x;
                    }))
-               .sink("s", [](sluice::Window<int, long>) {})
+               .sink("s", [](sluice::window::Window<int, long>) {})
                .run({.threads = 2, .on_error = sluice::ErrorPolicy::skip()});
   EXPECT_EQ(r.failed, 200u);
   EXPECT_EQ(r.delivered, 800u);
@@ -232,13 +235,13 @@ TEST(WindowStage, FailuresOfKeyOrReduceAreCountedAndTheRestReduced) {
 
 TEST(WindowStage, FailFastInTheReduceStopsTheRunNamingTheItem) {
   auto p = sluice::from("n", std::views::iota(0, 1000))
-               .then(sluice::tumbling_window<long>(
-                   "boom", sluice::every(10ms), [](const int&) { return 0; },
+               .then(sluice::window::tumbling<long>(
+                   "boom", sluice::window::every(10ms), [](const int&) { return 0; },
                    [](long& acc, int x) {
                      if (x == 500) throw std::runtime_error("500!");
                      acc += x;
                    }))
-               .sink("s", [](sluice::Window<int, long>) {});
+               .sink("s", [](sluice::window::Window<int, long>) {});
   try {
     p.run({.threads = 2});
     FAIL() << "expected a PipelineError";
@@ -253,10 +256,10 @@ TEST(WindowStage, CancelWithOpenWindowsEndsPromptlyAndRunsAgain) {
   std::stop_source stop;
   std::atomic<int> windows_seen{0};
   auto p = sluice::from("endless", std::views::iota(0))
-               .then(sluice::tumbling_window<long>(
-                   "per-5ms", sluice::every(5ms), [](const int& x) { return x % 4; },
+               .then(sluice::window::tumbling<long>(
+                   "per-5ms", sluice::window::every(5ms), [](const int& x) { return x % 4; },
                    [](long& acc, int) { ++acc; }))
-               .sink("s", [&](sluice::Window<int, long>) {
+               .sink("s", [&](sluice::window::Window<int, long>) {
                  if (windows_seen.fetch_add(1) + 1 == 8) stop.request_stop();
                });
   for (int round = 0; round < 3; ++round) {
@@ -272,8 +275,8 @@ TEST(WindowStage, CancelWithOpenWindowsEndsPromptlyAndRunsAgain) {
 
 TEST(WindowStage, ToDotNamesTheWiring) {
   auto dot = sluice::from("n", std::views::iota(0, 10))
-                 .then(sluice::tumbling_window<long>(
-                     "w", sluice::every(10s), [](const int&) { return 0; },
+                 .then(sluice::window::tumbling<long>(
+                     "w", sluice::window::every(10s), [](const int&) { return 0; },
                      [](long& acc, int x) { acc += x; }))
                  .to_dot();
   EXPECT_NE(dot.find("tumbling 10s, timer thread"), std::string::npos) << dot;

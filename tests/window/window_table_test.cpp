@@ -1,23 +1,34 @@
 // The closing rules of tumbling windows, on made-up times: no thread, no graph.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <sluice/detail/window_table.hpp>
+#include <sluice/window/table.hpp>
 
 namespace {
 
 using namespace std::chrono_literals;
-using Table = sluice::detail::WindowTable<std::string, int>;
+// What a window holds of its items; the stage uses sluice::ItemGroup.
+struct Item {
+  std::uint64_t index = 0;
+  std::uint64_t weight = 1;
+};
+struct Members {
+  std::uint64_t items = 0;
+  std::optional<std::uint64_t> first;
+  void add(Item&& i) {
+    if (!first) first = i.index;
+    items += i.weight;
+  }
+};
+using Table = sluice::window::detail::Table<std::string, int, Members>;
 using Closed = Table::Closed;
 
-sluice::detail::EnvelopeMeta item(std::uint64_t index, std::uint32_t weight = 1) {
-  sluice::detail::EnvelopeMeta m;
-  m.index = index;
-  m.weight = weight;
-  return m;
+Item item(std::uint64_t index, std::uint64_t weight = 1) {
+  return Item{index, weight};
 }
 
 // Adds `value` under `key` at time `t` (ns), summing into the accumulator.
@@ -28,7 +39,7 @@ void add(Table& t, const std::string& key, std::int64_t at, int value, std::vect
 }
 
 TEST(WindowTable, CountWindowsCloseAtTheirSizePerKey) {
-  Table t(sluice::WindowSize::count(3), 0, false);
+  Table t(sluice::window::Size::count(3), 0, false);
   std::vector<Closed> out;
   for (int i = 0; i < 7; ++i) add(t, "a", i, i, out);
   add(t, "b", 10, 100, out);
@@ -62,7 +73,7 @@ TEST(WindowTable, CountWindowsCloseAtTheirSizePerKey) {
 
 TEST(WindowTable, TimeWindowsCloseWhenTheirIntervalEndsNotEarlier) {
   const std::int64_t origin = 1000;
-  Table t(sluice::WindowSize::time(100ns), origin, false);
+  Table t(sluice::window::Size::time(100ns), origin, false);
   std::vector<Closed> out;
   EXPECT_EQ(t.next_deadline(), Table::kNever);  // nothing open, nothing to wake for
   add(t, "b", origin + 10, 1, out, 0);
@@ -79,7 +90,7 @@ TEST(WindowTable, TimeWindowsCloseWhenTheirIntervalEndsNotEarlier) {
   EXPECT_EQ(out[0].window.key, "a");
   EXPECT_EQ(out[0].window.value, 5);
   EXPECT_EQ(out[0].window.count, 2u);
-  EXPECT_EQ(out[0].first.index, 1u);
+  EXPECT_EQ(out[0].members.first.value_or(99), 1u);
   EXPECT_EQ(out[1].window.key, "b");
   for (const auto& c : out) {
     EXPECT_EQ(c.window.number, 0u);
@@ -98,7 +109,7 @@ TEST(WindowTable, TimeWindowsCloseWhenTheirIntervalEndsNotEarlier) {
 }
 
 TEST(WindowTable, AnItemAfterAWindowClosedOpensTheNextOne) {
-  Table t(sluice::WindowSize::time(100ns), 0, false);
+  Table t(sluice::window::Size::time(100ns), 0, false);
   std::vector<Closed> out;
   add(t, "a", 10, 1, out);
   t.close_due(150, out);
@@ -113,7 +124,7 @@ TEST(WindowTable, AnItemAfterAWindowClosedOpensTheNextOne) {
 }
 
 TEST(WindowTable, EndOfInputFlushesOpenTimeWindowsAsPartial) {
-  Table t(sluice::WindowSize::time(100ns), 0, false);
+  Table t(sluice::window::Size::time(100ns), 0, false);
   std::vector<Closed> out;
   add(t, "a", 10, 1, out);
   add(t, "a", 150, 2, out);
@@ -130,7 +141,7 @@ TEST(WindowTable, EndOfInputFlushesOpenTimeWindowsAsPartial) {
 }
 
 TEST(WindowTable, EmptyWindowsForSeenKeysWhenAsked) {
-  Table t(sluice::WindowSize::time(100ns), 0, true);
+  Table t(sluice::window::Size::time(100ns), 0, true);
   std::vector<Closed> out;
   EXPECT_EQ(t.next_deadline(), Table::kNever);  // no key seen yet
   add(t, "a", 10, 1, out);
@@ -143,7 +154,7 @@ TEST(WindowTable, EmptyWindowsForSeenKeysWhenAsked) {
   EXPECT_EQ(counts, (std::vector<std::uint64_t>{1, 1, 0, 0, 0, 1, 0, 0}));
   EXPECT_EQ(out[2].window.number, 1u);
   EXPECT_EQ(out[2].window.key, "a");
-  EXPECT_EQ(out[2].items, 0u);
+  EXPECT_EQ(out[2].members.items, 0u);
   EXPECT_EQ(t.next_deadline(), 500);  // keeps ticking for the seen keys
   out.clear();
   t.close_all(450, out);
@@ -151,7 +162,7 @@ TEST(WindowTable, EmptyWindowsForSeenKeysWhenAsked) {
 }
 
 TEST(WindowTable, NoEmptyWindowForAKeyBeforeItFirstCame) {
-  Table t(sluice::WindowSize::time(100ns), 0, true);
+  Table t(sluice::window::Size::time(100ns), 0, true);
   std::vector<Closed> out;
   add(t, "a", 10, 1, out);
   add(t, "b", 150, 1, out);  // the timer is late: interval 0 is still open
@@ -166,7 +177,7 @@ TEST(WindowTable, NoEmptyWindowForAKeyBeforeItFirstCame) {
 }
 
 TEST(WindowTable, WithoutEmptyWindowsIdleIntervalsAreSkippedCheaply) {
-  Table t(sluice::WindowSize::time(1ns), 0, false);
+  Table t(sluice::window::Size::time(1ns), 0, false);
   std::vector<Closed> out;
   add(t, "a", 0, 1, out);
   t.close_due(1'000'000'000'000, out);  // a million seconds of 1 ns intervals
@@ -176,7 +187,7 @@ TEST(WindowTable, WithoutEmptyWindowsIdleIntervalsAreSkippedCheaply) {
 }
 
 TEST(WindowTable, AFailingFoldLeavesNoWindowBehind) {
-  Table t(sluice::WindowSize::time(100ns), 0, false);
+  Table t(sluice::window::Size::time(100ns), 0, false);
   std::vector<Closed> out;
   EXPECT_THROW(t.add(
                    "a", 10, item(0), [](int&) { throw std::runtime_error("no"); }, out),
@@ -194,7 +205,7 @@ TEST(WindowTable, AFailingFoldLeavesNoWindowBehind) {
 }
 
 TEST(WindowTable, ItemsCountSourceWeights) {
-  Table t(sluice::WindowSize::count(2), 0, false);
+  Table t(sluice::window::Size::count(2), 0, false);
   std::vector<Closed> out;
   t.add(
       "a", 1, item(0, 3), [](int& acc) { ++acc; }, out);
@@ -202,16 +213,16 @@ TEST(WindowTable, ItemsCountSourceWeights) {
       "a", 2, item(1, 0), [](int& acc) { ++acc; }, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].window.count, 2u);
-  EXPECT_EQ(out[0].items, 3u);
+  EXPECT_EQ(out[0].members.items, 3u);
 }
 
-TEST(WindowSize, RefusesEmptySizes) {
-  EXPECT_THROW(sluice::WindowSize::time(0ns), std::invalid_argument);
-  EXPECT_THROW(sluice::WindowSize::time(-1s), std::invalid_argument);
-  EXPECT_THROW(sluice::WindowSize::count(0), std::invalid_argument);
-  EXPECT_EQ(sluice::WindowSize::time(10s).describe(), "10s");
-  EXPECT_EQ(sluice::WindowSize::time(250ms).describe(), "250ms");
-  EXPECT_EQ(sluice::WindowSize::count(100).describe(), "100 items");
+TEST(WindowSizeTest, RefusesEmptySizes) {
+  EXPECT_THROW(sluice::window::Size::time(0ns), std::invalid_argument);
+  EXPECT_THROW(sluice::window::Size::time(-1s), std::invalid_argument);
+  EXPECT_THROW(sluice::window::Size::count(0), std::invalid_argument);
+  EXPECT_EQ(sluice::window::Size::time(10s).describe(), "10s");
+  EXPECT_EQ(sluice::window::Size::time(250ms).describe(), "250ms");
+  EXPECT_EQ(sluice::window::Size::count(100).describe(), "100 items");
 }
 
 }  // namespace

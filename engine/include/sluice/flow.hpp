@@ -46,8 +46,8 @@ template <class Op>
 concept HasOutputType = requires {
   typename Op::output_type;
 };
-/// A stage from a node family (nodes/...): it names its output for an input T and
-/// builds its own spec, e.g. sluice::tumbling_window.
+/// A stage written against the stage interface (sluice::custom_stage): it names its
+/// output for an input T and builds its own spec.
 template <class Stage, class T>
 concept StageFor = requires(Stage&& s) {
   typename std::remove_cvref_t<Stage>::template output_type<T>;
@@ -158,7 +158,8 @@ class Flow {
 
   /// N branches; `fn(const T&)` gives each item's branch index (an integer, or bool for
   /// two branches: true is branch 0). An index outside [0, N) filters the item.
-  ///   auto [small, large] = files.route<2>("by-size", [](const File& f) { return f.size > 1 << 20; });
+  ///   auto [small, large] = files.route<2>("by-size", [](const File& f) { return f.size > 1 << 20;
+  ///   });
   template <std::size_t N, class Fn>
   std::array<Flow<T>, N> route(std::string name, Fn fn, StageOptions options = {}) const {
     static_assert(N >= 1, "sluice::route: a route needs at least 1 branch");
@@ -198,13 +199,14 @@ class Flow {
     return std::invoke(segment, *this);
   }
 
-  /// Adds a stage built by a node family, e.g.
-  ///   flow.then(sluice::tumbling_window<Stats>("per-10s", sluice::every(10s), key, add));
+  /// Adds a stage written against the stage interface (sluice/stage_api.hpp), e.g.
+  ///   flow.then(sluice::custom_stage("dedupe", [] { return FirstOfKey{}; }));
+  ///   flow.then(sluice::window::tumbling<Stats>("per-10s", sluice::window::every(10s), key, add));
   template <class Stage>
   auto then(Stage stage) const {
     static_assert(detail::StageFor<Stage, T>,
                   "sluice::then: the stage cannot take the previous stage's output type (it "
-                  "must provide output_type<T> and make_spec<T>() for T = Flow<T>::value_type)");
+                  "must come from sluice::custom_stage, whose stage takes Flow<T>::value_type)");
     using U = typename Stage::template output_type<T>;
     return add<U>(std::move(stage).template make_spec<T>());
   }
@@ -258,15 +260,15 @@ class Flow {
   std::array<Flow<T>, N> branches(MakeBranch&& make) const {
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return std::array<Flow<T>, N>{add<T>(make(I))...};
-    }(std::make_index_sequence<N>{});
+    }
+    (std::make_index_sequence<N>{});
   }
 
   const std::shared_ptr<detail::PipelineSpec>& spec() const noexcept { return cell_->spec; }
 
  public:
   /// A handle on node `id` of the graph behind `cell` (merge and join make these).
-  Flow(std::shared_ptr<detail::GraphCell> cell, std::size_t id)
-      : cell_(std::move(cell)), id_(id) {}
+  Flow(std::shared_ptr<detail::GraphCell> cell, std::size_t id) : cell_(std::move(cell)), id_(id) {}
 
  private:
   std::shared_ptr<detail::GraphCell> cell_;
@@ -296,8 +298,7 @@ template <class T>
 Consumer<T> Flow<T>::consume(const RunOptions& run_options, SinkOptions options) const {
   // The hand-off end is added once, so a flow can be consumed run after run (epochs).
   if (!spec()->ends_in_consumer(node())) {
-    spec()->add(std::make_unique<detail::HandOffSpec<T>>("consumer", std::move(options)),
-                {node()});
+    spec()->add(std::make_unique<detail::HandOffSpec<T>>("consumer", std::move(options)), {node()});
   }
   return Consumer<T>(spec(), run_options);
 }

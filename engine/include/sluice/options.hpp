@@ -26,8 +26,8 @@ struct Progress;
 struct SourceOptions {
   /// Items per second (the "input RPU"); 0: as fast as the pipeline takes them.
   double items_per_second = 0;
-  /// Stop after this many items; 0: no limit.
-  std::uint64_t limit = 0;
+  /// Stop after this many items (sluice::unlimited: when the range or generator ends).
+  std::uint64_t limit = unlimited;
 };
 
 struct StageOptions {

@@ -27,7 +27,7 @@ struct LatencySummary {
 struct StageReport {
   std::string name;
   std::string kind;             // "source", "map", "filter", "async_map", "batch", "sink", ...
-  std::size_t concurrency = 0;  // 0: unlimited
+  std::size_t concurrency = 0;  // sluice::unlimited for no cap
   bool ordered = false;
   bool async = false;  // operations started by the stage complete elsewhere
   std::uint64_t in = 0;

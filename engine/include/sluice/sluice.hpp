@@ -2,4 +2,5 @@
 #pragma once
 
 #include "sluice/pipeline.hpp"
+#include "sluice/stage_api.hpp"
 #include "sluice/version.hpp"

@@ -66,7 +66,7 @@ Outcome blocking_call(sluice::HttpClient& client, const std::string& url, RunSha
   return o;
 }
 
-WindowLine line_of(const sluice::Window<int, WindowStats>& w) {
+WindowLine line_of(const sluice::window::Window<int, WindowStats>& w) {
   WindowLine l;
   l.index = w.number;
   l.start_s = std::chrono::duration<double>(w.start).count();
@@ -116,11 +116,11 @@ ScenarioResult run_scenario(const ScenarioOptions& o, const std::string& url,
   // Everything after the HTTP call is the same in every mode.
   auto reduce_and_print = [&](auto outcomes) {
     return outcomes
-        .then(sluice::tumbling_window<WindowStats>(
-            "window", sluice::every(o.window), [](const Outcome&) { return 0; },
+        .then(sluice::window::tumbling<WindowStats>(
+            "window", sluice::window::every(o.window), [](const Outcome&) { return 0; },
             [](WindowStats& s, Outcome x) { s.add(x); }, {.emit_empty = true}))
         .sink("print",
-              [&](sluice::Window<int, WindowStats> w) {
+              [&](sluice::window::Window<int, WindowStats> w) {
                 WindowLine line = line_of(w);
                 total.merge(w.value);
                 shared.windows.fetch_add(1, std::memory_order_relaxed);

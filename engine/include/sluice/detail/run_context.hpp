@@ -104,6 +104,9 @@ class RunContext {
   /// window's reduce).
   void fail(StageStats& stage, std::uint64_t item_index, std::exception_ptr error,
             std::uint32_t weight) noexcept;
+  /// A stage failed outside any item (it could not start, say): the run stops with the
+  /// error, whatever the policy, naming the stage and `when`.
+  void stop(StageStats& stage, std::exception_ptr error, const std::string& when) noexcept;
   /// The failure that stopped the run, if one did.
   std::optional<Failure> stopping_failure() const;
 

@@ -9,6 +9,11 @@
 //                   batch of completions, the source ending, the consumer taking items,
 //                   a window timer, a cancel) says to look again
 //
+// Where each job lives: building the graph and sizing the arena, and the drive loop, in
+// run_state.cpp; the progress and deadline thread in run_monitor.hpp; the Report in
+// run_report.cpp. What the nodes share during the run is RunContext (run_context.hpp;
+// its failure policies in run_failures.cpp).
+//
 // Threads outside the graph (the consumer, async completions) never wait on it; they
 // put work in and the driver waits for it. Asynchronous operations in flight hold no
 // graph wait (async_node.hpp), so while every item is out the driver sleeps on a
@@ -48,11 +53,11 @@ class RunState {
   struct RawStage {
     HistogramCounts task;
     std::uint64_t busy_ns = 0;
+    std::size_t usable_concurrency = 1;  // for a busy fraction over an interval
   };
   Report snapshot(std::vector<RawStage>* raw = nullptr, HistogramCounts* latency = nullptr) const;
 
  private:
-  class Monitor;
   void collect_stats();
   std::uint64_t ended() const noexcept;
   void wait_graph();

@@ -43,11 +43,11 @@ class ItemPuller {
         limit_(limit) {}
 
   StageStats& stats() noexcept { return stats_; }
-  /// Items to pull at most; 0: no limit.
+  /// Items to pull at most (unlimited: no limit).
   std::uint64_t limit() const noexcept { return limit_; }
   /// The run's number for this source (its limiter), carried by every item.
   void set_origin(std::uint16_t origin) noexcept { origin_ = origin; }
-  bool at_limit() const noexcept { return limit_ != 0 && index_ >= limit_; }
+  bool at_limit() const noexcept { return index_ >= limit_; }
 
   /// Pulls the next item into `out` (weight 1). A pull that throws is an item produced
   /// and failed: it takes no sequence number, so ordered stages see no gap.
@@ -161,8 +161,7 @@ class PacedSourceRuntime final : public OutputNode<T> {
 
  private:
   Envelope<Ticket> ticket(tbb::flow_control& fc) noexcept {
-    if (ended_.load(std::memory_order_acquire) || run_.cancelled() ||
-        (items_.limit() != 0 && issued_ >= items_.limit())) {
+    if (ended_.load(std::memory_order_acquire) || run_.cancelled() || issued_ >= items_.limit()) {
       fc.stop();
       return {};
     }
@@ -231,7 +230,7 @@ class SourceSpec final : public NodeSpec {
     } else {
       s << "input_node -> limiter_node";
     }
-    if (opts_.limit != 0) s << " [limit " << opts_.limit << "]";
+    if (opts_.limit != unlimited) s << " [limit " << opts_.limit << "]";
     return s.str();
   }
 

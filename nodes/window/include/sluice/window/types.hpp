@@ -1,7 +1,7 @@
 // The values of the window family: how big a window is, and what a closed one carries.
 //
-//   sluice::WindowSize s = sluice::every(10s);      // or sluice::every_n(100)
-//   void print(const sluice::Window<int, Stats>& w) {
+//   sluice::window::Size s = sluice::window::every(10s);  // or every_n(100)
+//   void print(const sluice::window::Window<int, Stats>& w) {
 //     std::printf("key %d window %llu: %llu items%s\n", w.key, (unsigned long long)w.number,
 //                 (unsigned long long)w.count, w.partial ? " (partial)" : "");
 //   }
@@ -12,20 +12,20 @@
 #include <stdexcept>
 #include <string>
 
-namespace sluice {
+namespace sluice::window {
 
 /// A tumbling window's size: a span of processing time, or a number of items per key.
-class WindowSize {
+class Size {
  public:
-  static WindowSize time(std::chrono::nanoseconds span) {
+  static Size time(std::chrono::nanoseconds span) {
     if (span <= std::chrono::nanoseconds::zero()) {
       throw std::invalid_argument("sluice: a time window must last longer than zero");
     }
-    return WindowSize(span, 0);
+    return Size(span, 0);
   }
-  static WindowSize count(std::uint64_t n) {
+  static Size count(std::uint64_t n) {
     if (n == 0) throw std::invalid_argument("sluice: a count window needs at least one item");
-    return WindowSize(std::chrono::nanoseconds::zero(), n);
+    return Size(std::chrono::nanoseconds::zero(), n);
   }
   bool by_time() const noexcept { return items_ == 0; }
   std::chrono::nanoseconds span() const noexcept { return span_; }
@@ -41,7 +41,7 @@ class WindowSize {
   }
 
  private:
-  WindowSize(std::chrono::nanoseconds span, std::uint64_t items) : span_(span), items_(items) {}
+  Size(std::chrono::nanoseconds span, std::uint64_t items) : span_(span), items_(items) {}
   std::chrono::nanoseconds span_;
   std::uint64_t items_;
 };
@@ -51,7 +51,7 @@ template <class Key, class Acc>
 struct Window {
   Key key{};
   Acc value{};
-  /// Items reduced into it (0 for an empty window, see WindowOptions::emit_empty).
+  /// Items reduced into it (0 for an empty window, see Options::emit_empty).
   std::uint64_t count = 0;
   /// Time windows: the interval index since the run started (the same for every key).
   /// Count windows: how many windows of this key closed before this one.
@@ -63,4 +63,13 @@ struct Window {
   bool partial = false;
 };
 
-}  // namespace sluice
+/// Tumbling windows of `size` of processing time.
+inline Size every(std::chrono::nanoseconds size) {
+  return Size::time(size);
+}
+/// Tumbling windows of `n` items per key.
+inline Size every_n(std::uint64_t n) {
+  return Size::count(n);
+}
+
+}  // namespace sluice::window

@@ -1,6 +1,7 @@
-// WindowTable: the open windows of a tumbling-window stage, by key, and the rules that
-// close them. It knows nothing of threads or graphs (the stage locks around it), so
-// the rules can be tested alone with made-up times.
+// Table: the open windows of a tumbling-window stage, by key, and the rules that close
+// them. It knows nothing of threads or graphs (the stage locks around it), so the rules
+// can be tested alone with made-up times. What a window holds of its items is `Members`
+// (the stage's sluice::ItemGroup; anything with add(Item&&) in a test).
 #pragma once
 
 #include <algorithm>
@@ -11,32 +12,31 @@
 #include <utility>
 #include <vector>
 
-#include "sluice/detail/envelope.hpp"
-#include "sluice/window_types.hpp"
+#include "sluice/window/types.hpp"
 
-namespace sluice::detail {
+namespace sluice::window::detail {
 
-template <class Key, class Acc>
-class WindowTable {
+template <class Key, class Acc, class Members>
+class Table {
  public:
   static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 
-  /// A window that has closed, with what the engine needs to account for its items.
+  /// A window that has closed, and its items.
   struct Closed {
     Window<Key, Acc> window;
-    std::uint64_t items = 0;  // source items folded into it (the sum of their weights)
-    EnvelopeMeta first{};     // its first item (for error messages and latency)
+    Members members{};
   };
 
   /// `origin_ns`: when the run started; time windows are aligned on it.
-  WindowTable(WindowSize size, std::int64_t origin_ns, bool emit_empty)
+  Table(Size size, std::int64_t origin_ns, bool emit_empty)
       : size_(size), origin_ns_(origin_ns), emit_empty_(emit_empty && size.by_time()) {}
 
-  /// Folds an item of `key` at time `now_ns` with `fold(Acc&)`; a window this closes
-  /// (a count window reaching its size) is appended to `out`. If `fold` throws, the
-  /// table is as before, apart from what `fold` did to an existing accumulator.
-  template <class Fold>
-  void add(const Key& key, std::int64_t now_ns, const EnvelopeMeta& item, Fold&& fold,
+  /// Folds an item of `key` at time `now_ns` with `fold(Acc&)` and adds it to the
+  /// window's members; a window this closes (a count window reaching its size) is
+  /// appended to `out`. If `fold` throws, the table is as before, apart from what `fold`
+  /// did to an existing accumulator, and `item` is untouched.
+  template <class Item, class Fold>
+  void add(const Key& key, std::int64_t now_ns, Item&& item, Fold&& fold,
            std::vector<Closed>& out) {
     const std::uint64_t interval =
         size_.by_time() ? std::max(interval_of(now_ns), next_to_close_) : 0;
@@ -51,12 +51,11 @@ class WindowTable {
       throw;
     }
     if (created) {
-      w.first = item;
       w.opened_ns = now_ns;
       if (emit_empty_) seen_.try_emplace(key, interval);
     }
     ++w.count;
-    w.items += item.weight;
+    w.members.add(std::forward<Item>(item));
     if (!size_.by_time() && w.count == size_.items()) {
       out.push_back(close_counted(it->first, std::move(w), now_ns, false));
       windows.erase(it);
@@ -115,8 +114,7 @@ class WindowTable {
   struct Open {
     Acc value{};
     std::uint64_t count = 0;
-    std::uint64_t items = 0;
-    EnvelopeMeta first{};
+    Members members{};
     std::int64_t opened_ns = 0;
   };
 
@@ -151,8 +149,7 @@ class WindowTable {
       c.window.start = start;
       c.window.end = start + size_.span();
       c.window.partial = partial;
-      c.items = w.items;
-      c.first = w.first;
+      c.members = std::move(w.members);
       out.push_back(std::move(c));
     }
   }
@@ -166,8 +163,7 @@ class WindowTable {
     c.window.start = std::chrono::nanoseconds(w.opened_ns - origin_ns_);
     c.window.end = std::chrono::nanoseconds(now_ns - origin_ns_);
     c.window.partial = partial;
-    c.items = w.items;
-    c.first = w.first;
+    c.members = std::move(w.members);
     return c;
   }
 
@@ -175,7 +171,7 @@ class WindowTable {
     std::erase_if(open_, [](const auto& kv) { return kv.second.empty(); });
   }
 
-  WindowSize size_;
+  Size size_;
   std::int64_t origin_ns_;
   bool emit_empty_;
   bool ended_ = false;
@@ -185,4 +181,4 @@ class WindowTable {
   std::map<Key, std::uint64_t> closed_per_key_;        // count windows: how many closed
 };
 
-}  // namespace sluice::detail
+}  // namespace sluice::window::detail
