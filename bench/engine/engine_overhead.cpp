@@ -16,7 +16,7 @@
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 namespace {
 

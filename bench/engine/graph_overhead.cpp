@@ -15,7 +15,7 @@
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 namespace {
 

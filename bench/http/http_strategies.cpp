@@ -57,7 +57,7 @@
 #include "cpu_time.hpp"
 #include "sluice/http.hpp"
 #include "sluice/http_server.hpp"
-#include "sluice/pipeline.hpp"
+#include "sluice/sluice.hpp"
 
 namespace {
 

@@ -45,7 +45,7 @@
 #include <string_view>
 #include <vector>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 extern char** environ;
 

@@ -6,7 +6,7 @@
 //   async_flow --mode unbounded      # the seed's "whole place is on fire" version
 //   async_flow --items 2000 --workers 16 --work-us 2000 --json
 #include <CLI/CLI.hpp>
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 #include <unistd.h>
 

@@ -1,7 +1,7 @@
 // The README's graph example, compiled with the project so it cannot rot: a diamond
 // (tee -> two stages -> join). Every word goes down both branches; the join brings each
 // word's two results back together, in source order.
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 #include <cstdio>
 #include <iostream>

@@ -1,5 +1,5 @@
 // The README's quick start, compiled with the project so it cannot rot.
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 #include <cstdio>
 #include <iostream>

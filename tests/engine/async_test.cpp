@@ -12,7 +12,7 @@
 
 #include <oneapi/tbb/global_control.h>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 #include "test_support.hpp"
 

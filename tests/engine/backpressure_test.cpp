@@ -4,7 +4,7 @@
 
 #include <ranges>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 #include "test_support.hpp"
 

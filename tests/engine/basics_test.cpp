@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <stop_token>
 #include <thread>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 #include "test_support.hpp"
 

@@ -5,7 +5,7 @@
 #include <ranges>
 #include <set>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <ranges>
 #include <vector>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 #include "test_support.hpp"
 

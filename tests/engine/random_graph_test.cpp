@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 #include "test_support.hpp"
 

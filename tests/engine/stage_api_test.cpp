@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 #include <sluice/stage_api.hpp>
 
 #include "test_support.hpp"

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <sluice/gpu.hpp>
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 #include "test_support.hpp"
 

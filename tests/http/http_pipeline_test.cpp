@@ -9,7 +9,7 @@
 
 #include "sluice/http.hpp"
 #include "sluice/http_server.hpp"
-#include "sluice/pipeline.hpp"
+#include "sluice/sluice.hpp"
 
 namespace {
 

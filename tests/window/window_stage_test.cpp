@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 #include <sluice/window.hpp>
 
 namespace {

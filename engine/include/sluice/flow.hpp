@@ -278,7 +278,7 @@ class Flow {
 }  // namespace sluice
 
 #include "sluice/consumer.hpp"
-#include "sluice/runnable.hpp"
+#include "sluice/pipeline.hpp"
 
 namespace sluice {
 

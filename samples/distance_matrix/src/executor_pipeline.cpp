@@ -7,7 +7,7 @@
 #include <ranges>
 #include <string>
 
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 #include "executors.hpp"
 

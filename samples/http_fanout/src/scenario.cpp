@@ -7,7 +7,7 @@
 #include <utility>
 
 #include <sluice/http.hpp>
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 #include <sluice/window.hpp>
 
 #include "window_stats.hpp"

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include <sluice/image.hpp>
-#include <sluice/pipeline.hpp>
+#include <sluice/sluice.hpp>
 
 namespace image_loader {
 namespace {
