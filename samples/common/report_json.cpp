@@ -1,5 +1,7 @@
 #include "report_json.hpp"
 
+#include <sluice/options.hpp>
+
 namespace sluice {
 
 void to_json(nlohmann::json& j, const LatencySummary& l) {
