@@ -34,6 +34,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_cli.hpp"
+
 #include <sluice/gpu.hpp>
 
 #ifdef SLUICE_BENCH_CUDA
@@ -423,22 +425,14 @@ class RatioReporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Our own flag first; the rest goes to Google Benchmark.
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg.rfind("--device=", 0) == 0) {
-      try {
-        g_device = sluice::gpu::parse_device(arg.substr(9));
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s\n", e.what());
-        return 2;
-      }
-    } else {
-      args.push_back(argv[i]);
-    }
-  }
-  int n = static_cast<int>(args.size());
+  CLI::App app{"gpu_transfer_bench: the transfer stage's GB/s against a bare copy loop"};
+  std::string device = "auto";
+  app.add_option("--device", device, "auto, cpu (the host backend) or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  sluice::bench::BenchArgs rest;
+  if (const auto rc = sluice::bench::parse_flags(app, argc, argv, rest)) return *rc;
+  g_device = sluice::gpu::parse_device(device);
   try {
     const auto engine = sluice::gpu::make_copy_engine(g_device);
     g_backend = engine->device();
@@ -466,8 +460,8 @@ int main(int argc, char** argv) {
   sizes(benchmark::RegisterBenchmark("bare", bare_copy), false);
   sizes(benchmark::RegisterBenchmark("stage", stage_staged), true);
   sizes(benchmark::RegisterBenchmark("stage_two_copies", stage_two_copies), true);
-  benchmark::Initialize(&n, args.data());
-  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
+  benchmark::Initialize(&rest.argc, rest.argv.data());
+  if (benchmark::ReportUnrecognizedArguments(rest.argc, rest.argv.data())) return 2;
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();

@@ -54,6 +54,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bare_curl.hpp"
+#include "bench_cli.hpp"
 #include "cpu_time.hpp"
 #include "sluice/http.hpp"
 #include "sluice/http_server.hpp"
@@ -339,45 +340,26 @@ void register_all() {
   }
 }
 
-// Takes --NAME=VALUE / --NAME VALUE out of argv (benchmark::Initialize would reject it);
-// `fallback` when absent.
-std::string take_flag(int& argc, char** argv, std::string_view name, std::string fallback) {
-  const std::string prefix = "--" + std::string(name);
-  std::string value = std::move(fallback);
-  int out = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg(argv[i]);
-    if (arg.starts_with(prefix + "=")) {
-      value = std::string(arg.substr(prefix.size() + 1));
-    } else if (arg == prefix && i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      argv[out++] = argv[i];
-    }
-  }
-  argc = out;
-  argv[argc] = nullptr;
-  return value;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"bench_http: sequential, thread-pool, async pipeline and bare curl_multi clients"};
   const char* env_server = std::getenv("SLUICE_BENCH_HTTP_SERVER");
-  std::string server = take_flag(argc, argv, "server", env_server != nullptr ? env_server : "");
+  std::string server = env_server != nullptr ? env_server : "";
+  app.add_option("--server", server,
+                 "a running sluice-http-server to call (default: $SLUICE_BENCH_HTTP_SERVER, or "
+                 "a server in this process)");
+  std::size_t threads = 0;
+  app.add_option("--pipeline-threads", threads, "threads of the async pipeline (0: the default)")
+      ->capture_default_str();
+  sluice::bench::BenchArgs rest;
+  if (const auto rc = sluice::bench::parse_flags(app, argc, argv, rest)) return *rc;
   while (!server.empty() && server.back() == '/') server.pop_back();
   external_server() = server;
-  const std::string threads = take_flag(argc, argv, "pipeline-threads", "0");
-  char* end = nullptr;
-  pipeline_threads() = std::strtoul(threads.c_str(), &end, 10);
-  if (threads.empty() || *end != '\0') {
-    std::fprintf(stderr, "bench_http: --pipeline-threads wants a number, got '%s'\n",
-                 threads.c_str());
-    return 2;
-  }
+  pipeline_threads() = threads;
   const std::uint64_t limit = fd_limit();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::Initialize(&rest.argc, rest.argv.data());
+  if (benchmark::ReportUnrecognizedArguments(rest.argc, rest.argv.data())) return 1;
   std::fprintf(stderr, "bench_http: fd limit %llu, server %s (%s), client connection cap %ld\n",
                static_cast<unsigned long long>(limit), base_url().c_str(),
                external_server().empty() ? "in this process" : "external", connection_cap());

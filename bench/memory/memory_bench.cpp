@@ -47,6 +47,8 @@
 
 #include <sluice/sluice.hpp>
 
+#include "bench_cli.hpp"
+
 extern char** environ;
 
 namespace {
@@ -299,34 +301,33 @@ std::vector<std::uint64_t> parse_sizes(std::string_view flag, std::string_view l
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"bench_memory: peak resident memory of a back-pressured pipeline as input grows"};
   Settings settings;
+  std::string sizes;
+  std::string unbounded_sizes;
+  std::string sink_ns;
   std::string child;
-  std::uint64_t child_items = 0;
-  // Our flags are taken out before Google Benchmark sees the rest.
-  std::vector<char*> rest{argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const auto value = [&](std::string_view flag) -> std::optional<std::string_view> {
-      if (!arg.starts_with(flag) || arg.size() <= flag.size() || arg[flag.size()] != '=')
-        return std::nullopt;
-      return arg.substr(flag.size() + 1);
-    };
-    if (auto v = value("--memory_child")) {
-      child = std::string(*v);
-    } else if (auto v = value("--memory_items")) {
-      child_items = parse_count("--memory_items", *v);
-    } else if (auto v = value("--memory_sink_ns")) {
-      settings.sink_ns = parse_count("--memory_sink_ns", *v);
-    } else if (auto v = value("--memory_unbounded_sizes")) {
-      settings.unbounded_sizes =
-          *v == "none" ? std::vector<std::uint64_t>{} : parse_sizes("--memory_unbounded_sizes", *v);
-    } else if (auto v = value("--memory_sizes")) {
-      settings.sizes = parse_sizes("--memory_sizes", *v);
-    } else {
-      rest.push_back(argv[i]);
-    }
+  std::string child_items;
+  app.add_option("--memory_sizes", sizes, "input sizes, e.g. 1000000,10000000 [1M,10M]");
+  app.add_option("--memory_unbounded_sizes", unbounded_sizes,
+                 "sizes of the unbounded cases, or none [100k,1M]");
+  app.add_option("--memory_sink_ns", sink_ns, "time the sink spins per item, ns [1000]");
+  // How the program runs itself as a measured child; not for users.
+  app.add_option("--memory_child", child)->group("");
+  app.add_option("--memory_items", child_items)->group("");
+  sluice::bench::BenchArgs rest;
+  if (const auto rc = sluice::bench::parse_flags(app, argc, argv, rest)) return *rc;
+  if (!sizes.empty()) settings.sizes = parse_sizes("--memory_sizes", sizes);
+  if (!unbounded_sizes.empty()) {
+    settings.unbounded_sizes = unbounded_sizes == "none"
+                                   ? std::vector<std::uint64_t>{}
+                                   : parse_sizes("--memory_unbounded_sizes", unbounded_sizes);
   }
-  if (!child.empty()) return run_child(child, child_items, settings.sink_ns);
+  if (!sink_ns.empty()) settings.sink_ns = parse_count("--memory_sink_ns", sink_ns);
+  if (!child.empty()) {
+    const std::uint64_t n = child_items.empty() ? 0 : parse_count("--memory_items", child_items);
+    return run_child(child, n, settings.sink_ns);
+  }
 
   for (const std::string mode : {"loop", "pipeline", "unbounded"}) {
     for (const std::uint64_t items :
@@ -344,9 +345,8 @@ int main(int argc, char** argv) {
   })->Iterations(1);
 
   benchmark::AddCustomContext("memory_sink_ns", std::to_string(settings.sink_ns));
-  int rest_argc = static_cast<int>(rest.size());
-  benchmark::Initialize(&rest_argc, rest.data());
-  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 2;
+  benchmark::Initialize(&rest.argc, rest.argv.data());
+  if (benchmark::ReportUnrecognizedArguments(rest.argc, rest.argv.data())) return 2;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

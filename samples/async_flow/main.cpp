@@ -5,7 +5,9 @@
 //   async_flow                       # 400 items, 8 workers of 5 ms, max 32 in flight
 //   async_flow --mode unbounded      # the seed's "whole place is on fire" version
 //   async_flow --items 2000 --workers 16 --work-us 2000 --json
+//   async_flow --dot                 # the pipeline's graph (Graphviz), not run
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <sluice/sluice.hpp>
 
 #include <unistd.h>
@@ -67,23 +69,27 @@ struct Outcome {
   double seconds = 0;
 };
 
+// generator -> make -> work (scaled to s.workers) -> collector, counting into `done`.
+sluice::Pipeline make_pipeline(const Settings& s, long& done) {
+  return sluice::from("generator", std::views::iota(0, s.items))
+      .map("make", [&s](int) { return Payload(s.payload_bytes); })
+      .map("work", [&s](Payload p) { return work(s, p); },
+           {.concurrency = static_cast<std::size_t>(s.workers)})
+      .sink("collector", [&done](std::size_t) { ++done; });
+}
+
 Outcome run_pipeline(const Settings& s, bool tty) {
   long done = 0;
   auto t0 = std::chrono::steady_clock::now();
-  auto report = sluice::from("generator", std::views::iota(0, s.items))
-                    .map("make", [&](int) { return Payload(s.payload_bytes); })
-                    .map("work", [&](Payload p) { return work(s, p); },
-                         {.concurrency = static_cast<std::size_t>(s.workers)})
-                    .sink("collector", [&](std::size_t) { ++done; })
-                    .run({.threads = static_cast<std::size_t>(s.workers) + 1,
-                          .max_in_flight = s.max_in_flight,
-                          .on_progress =
-                              [&](const sluice::Progress& p) {
-                                if (tty)
-                                  std::fprintf(stderr, "\r%s  alive %ld   ", p.line().c_str(),
-                                               Payload::alive.load());
-                              },
-                          .progress_interval = std::chrono::milliseconds(250)});
+  auto report = make_pipeline(s, done).run(
+      {.threads = static_cast<std::size_t>(s.workers) + 1,
+       .max_in_flight = s.max_in_flight,
+       .on_progress =
+           [&](const sluice::Progress& p) {
+             if (tty)
+               std::fprintf(stderr, "\r%s  alive %ld   ", p.line().c_str(), Payload::alive.load());
+           },
+       .progress_interval = std::chrono::milliseconds(250)});
   if (tty) std::fprintf(stderr, "\n");
   if (!s.json) std::cout << report;
   return {done, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
@@ -151,7 +157,14 @@ int main(int argc, char** argv) {
   app.add_option("--payload-bytes", s.payload_bytes, "bytes per item")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
   app.add_flag("--json", s.json, "print a JSON summary on stdout");
+  bool dot = false;
+  app.add_flag("--dot", dot, "print the pipeline's graph (Graphviz) and exit without running");
   CLI11_PARSE(app, argc, argv);
+  if (dot) {
+    long unused = 0;
+    std::cout << make_pipeline(s, unused).to_dot();
+    return 0;
+  }
 
   bool tty = isatty(STDERR_FILENO) != 0 && !s.json;
   Outcome o;
@@ -165,11 +178,13 @@ int main(int argc, char** argv) {
   double ideal = s.work_us > 0 ? s.workers * 1e6 / s.work_us : 0;
   long peak = Payload::peak.load();
   if (s.json) {
-    std::printf(
-        "{\"mode\":\"%s\",\"items\":%ld,\"workers\":%d,\"elapsed_s\":%.6f,\"throughput\":%.1f,"
-        "\"ideal_throughput\":%.1f,\"peak_alive\":%ld,\"peak_bytes\":%zu}\n",
-        s.mode.c_str(), o.done, s.workers, o.seconds, rate, ideal, peak,
-        static_cast<std::size_t>(peak) * s.payload_bytes);
+    // ordered_json: the fields in the order the summary has always printed them.
+    const nlohmann::ordered_json summary = {
+        {"mode", s.mode},       {"items", o.done},
+        {"workers", s.workers}, {"elapsed_s", o.seconds},
+        {"throughput", rate},   {"ideal_throughput", ideal},
+        {"peak_alive", peak},   {"peak_bytes", static_cast<std::size_t>(peak) * s.payload_bytes}};
+    std::cout << summary.dump() << "\n";
   } else {
     std::printf("%s: %ld items in %.3f s = %.1f items/s (ideal with %d workers: %.1f/s)\n",
                 s.mode.c_str(), o.done, o.seconds, rate, s.workers, ideal);

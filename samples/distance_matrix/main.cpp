@@ -4,6 +4,7 @@
 //   distance_matrix places.csv -o out.csv   your file
 //   distance_matrix --generate 4000 --executor threadpool --output /dev/null
 //   distance_matrix --generate 2000 --compare   every executor, timed, outputs compared
+//   distance_matrix --dot                   the pipeline executor's graph, not run
 //
 // main only parses flags, picks the input, and calls the library in src/.
 #include <unistd.h>
@@ -51,6 +52,7 @@ struct Flags {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   bool strict = false;
   bool compare = false;
+  bool dot = false;
 };
 
 dm::ReadResult load_input(const Flags& flags, CLI::App& app, std::string& source) {
@@ -161,9 +163,15 @@ int main(int argc, char** argv) {
                "Run every executor on the input, print a timing table, check outputs match "
                "(no CSV is written)")
       ->excludes("--output");
+  app.add_flag("--dot", flags.dot,
+               "Print the pipeline executor's graph (Graphviz) and exit without running");
   CLI11_PARSE(app, argc, argv);
 
   try {
+    if (flags.dot) {
+      std::cout << dm::pipeline_dot(dm::PairWriter({}), dm::ExecutorOptions{flags.threads});
+      return 0;
+    }
     std::string source;
     const dm::ReadResult input = load_input(flags, app, source);
     report_bad_rows(input, source, flags.strict);

@@ -6,6 +6,7 @@
 //   http_fanout --mode sequential --delay 1s --rpu 10 --window 5s --duration 20s
 //   http_fanout --table --duration 20s --window 5s     # the seed's grid, with a PNG
 //   http_fanout --url http://127.0.0.1:8080/delay --json
+//   http_fanout --dot                             # the graph (Graphviz), not run
 #include <unistd.h>
 
 #include <chrono>
@@ -143,6 +144,8 @@ int main(int argc, char** argv) {
   app.add_option("--png", png, "--table: the chart to draw (its figures go to FILE.json)")
       ->capture_default_str();
   app.add_flag("--json", json, "print a JSON summary on stdout instead of text");
+  bool dot = false;
+  app.add_flag("--dot", dot, "print the graph of --mode (Graphviz) and exit without running");
   CLI11_PARSE(app, argc, argv);
 
   o.mode = mode == "sequential"   ? Mode::sequential
@@ -151,6 +154,10 @@ int main(int argc, char** argv) {
   o.delay = to_us(delay_s);
   o.window = std::chrono::milliseconds(std::max<long long>(1, to_us(window_s).count() / 1000));
   o.duration = std::chrono::milliseconds(std::max<long long>(1, to_us(duration_s).count() / 1000));
+  if (dot) {
+    std::cout << scenario_dot(o);
+    return 0;
+  }
   Terminal terminal(isatty(STDERR_FILENO) != 0 && !json);
 
   try {

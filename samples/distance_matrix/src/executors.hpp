@@ -13,6 +13,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "pair_writer.hpp"
@@ -36,6 +37,11 @@ void run_threads(const PairWriter& pairs, RowSink& sink, const ExecutorOptions& 
 void run_threadpool(const PairWriter& pairs, RowSink& sink, const ExecutorOptions& options);
 void run_pipeline(const PairWriter& pairs, RowSink& sink, const ExecutorOptions& options);
 void run_parallel_for(const PairWriter& pairs, RowSink& sink, const ExecutorOptions& options);
+
+/// The pipeline executor's graph as Graphviz text (sluice's to_dot()), without running it.
+///
+///   std::cout << pipeline_dot(pairs, {.threads = 4});
+std::string pipeline_dot(const PairWriter& pairs, const ExecutorOptions& options);
 
 /// Runs the named executor. Exceptions (a failed write, an allocation failure in a worker)
 /// propagate after every thread the executor started has finished.

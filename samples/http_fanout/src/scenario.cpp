@@ -79,7 +79,67 @@ WindowLine line_of(const sluice::window::Window<int, WindowStats>& w) {
   return l;
 }
 
+// generator -> http (by mode) -> window -> print; `shared`, `total`, `result` and `hooks`
+// must outlive the pipeline's runs.
+sluice::Pipeline build(const ScenarioOptions& o, const std::string& url,
+                       const std::shared_ptr<sluice::HttpClient>& client, RunShared& shared,
+                       WindowStats& total, ScenarioResult& result, const ScenarioHooks& hooks) {
+  auto messages =
+      sluice::generate("generator",
+                       [&shared, n = std::uint64_t{0}]() mutable -> std::optional<Message> {
+                         if (Clock::now() >= shared.generate_until) return std::nullopt;
+                         return Message{n++};
+                       },
+                       {.items_per_second = o.rpu});
+
+  // Everything after the HTTP call is the same in every mode.
+  auto reduce_and_print = [&](auto outcomes) {
+    return outcomes
+        .then(sluice::window::tumbling<WindowStats>(
+            "window", sluice::window::every(o.window), [](const Outcome&) { return 0; },
+            [](WindowStats& s, Outcome x) { s.add(x); }, {.emit_empty = true}))
+        .sink("print", [&total, &shared, &hooks, &result](sluice::window::Window<int, WindowStats> w) {
+          WindowLine line = line_of(w);
+          total.merge(w.value);
+          shared.windows.fetch_add(1, std::memory_order_relaxed);
+          if (hooks.on_window) hooks.on_window(line);
+          result.windows.push_back(line);
+        });
+  };
+
+  if (o.mode != Mode::async) {
+    return reduce_and_print(messages.map(
+        "http", [client, url, &shared](Message) { return blocking_call(*client, url, shared); },
+        {.concurrency = o.mode == Mode::sequential ? 1 : o.threads}));
+  }
+  return reduce_and_print(messages.async_map<Outcome>(
+      "http",
+      [client, url, &shared](Message, sluice::Completion<Outcome> done) {
+        if (Clock::now() >= shared.generate_until) {
+          done.succeed(Outcome{});  // time is up: not sent
+          return;
+        }
+        shared.sent.fetch_add(1, std::memory_order_relaxed);
+        client->submit({.url = url},
+                       [done, &shared, started = Clock::now()](sluice::HttpResponse r) {
+                         shared.completed.fetch_add(1, std::memory_order_relaxed);
+                         done.succeed(outcome_of(r, started));
+                       });
+      },
+      {.max_in_flight = o.concurrency, .on_cancel = [client] { client->cancel_all(); }}));
+}
+
 }  // namespace
+
+std::string scenario_dot(const ScenarioOptions& o) {
+  RunShared shared;
+  WindowStats total;
+  ScenarioResult result;
+  const ScenarioHooks hooks;
+  return build(o, "http://127.0.0.1/delay", std::make_shared<sluice::HttpClient>(), shared, total,
+               result, hooks)
+      .to_dot();
+}
 
 ScenarioResult run_scenario(const ScenarioOptions& o, const std::string& url,
                             const ScenarioHooks& hooks) {
@@ -105,56 +165,7 @@ ScenarioResult run_scenario(const ScenarioOptions& o, const std::string& url,
   }
 
   shared.generate_until = Clock::now() + o.duration;
-  auto messages =
-      sluice::generate("generator",
-                       [&shared, n = std::uint64_t{0}]() mutable -> std::optional<Message> {
-                         if (Clock::now() >= shared.generate_until) return std::nullopt;
-                         return Message{n++};
-                       },
-                       {.items_per_second = o.rpu});
-
-  // Everything after the HTTP call is the same in every mode.
-  auto reduce_and_print = [&](auto outcomes) {
-    return outcomes
-        .then(sluice::window::tumbling<WindowStats>(
-            "window", sluice::window::every(o.window), [](const Outcome&) { return 0; },
-            [](WindowStats& s, Outcome x) { s.add(x); }, {.emit_empty = true}))
-        .sink("print",
-              [&](sluice::window::Window<int, WindowStats> w) {
-                WindowLine line = line_of(w);
-                total.merge(w.value);
-                shared.windows.fetch_add(1, std::memory_order_relaxed);
-                if (hooks.on_window) hooks.on_window(line);
-                result.windows.push_back(line);
-              })
-        .run(run);
-  };
-
-  switch (o.mode) {
-    case Mode::sequential:
-    case Mode::threadpool:
-      result.report = reduce_and_print(messages.map(
-          "http", [client, url, &shared](Message) { return blocking_call(*client, url, shared); },
-          {.concurrency = o.mode == Mode::sequential ? 1 : o.threads}));
-      break;
-    case Mode::async:
-      result.report = reduce_and_print(messages.async_map<Outcome>(
-          "http",
-          [client, url, &shared](Message, sluice::Completion<Outcome> done) {
-            if (Clock::now() >= shared.generate_until) {
-              done.succeed(Outcome{});  // time is up: not sent
-              return;
-            }
-            shared.sent.fetch_add(1, std::memory_order_relaxed);
-            client->submit({.url = url},
-                           [done, &shared, started = Clock::now()](sluice::HttpResponse r) {
-                             shared.completed.fetch_add(1, std::memory_order_relaxed);
-                             done.succeed(outcome_of(r, started));
-                           });
-          },
-          {.max_in_flight = o.concurrency, .on_cancel = [client] { client->cancel_all(); }}));
-      break;
-  }
+  result.report = build(o, url, client, shared, total, result, hooks).run(run);
 
   result.generated = result.report.produced;
   result.sent = shared.sent.load();

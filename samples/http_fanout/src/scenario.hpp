@@ -75,6 +75,11 @@ struct ScenarioHooks {
   std::chrono::milliseconds progress_interval{250};
 };
 
+/// The scenario's graph for `options.mode` as Graphviz text (to_dot()), without running it.
+///
+///   std::cout << scenario_dot({.mode = Mode::async});
+std::string scenario_dot(const ScenarioOptions& options);
+
 /// Runs the scenario against `url` (each message requests it once).
 ScenarioResult run_scenario(const ScenarioOptions& options, const std::string& url,
                             const ScenarioHooks& hooks = {});

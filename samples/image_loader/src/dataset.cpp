@@ -55,14 +55,14 @@ Dataset prepare_dataset(const fs::path& cache, std::size_t images, std::size_t c
   return d;
 }
 
-std::vector<sluice::HttpRequest> make_requests(const Dataset& d, const std::string& base) {
+std::vector<sluice::http::Request> make_requests(const Dataset& d, const std::string& base) {
   std::vector<std::string> bad;
   for (std::size_t k = 0; k < d.corrupt.size(); ++k) {
     bad.push_back(d.corrupt[k]);
     bad.push_back(d.missing[k]);
   }
   const std::size_t total = d.good.size() + bad.size();
-  std::vector<sluice::HttpRequest> out;
+  std::vector<sluice::http::Request> out;
   out.reserve(total);
   std::size_t next_good = 0;
   std::size_t next_bad = 0;
@@ -79,6 +79,29 @@ std::vector<sluice::HttpRequest> make_requests(const Dataset& d, const std::stri
     }
   }
   return out;
+}
+
+ImageSets make_image_sets(const Dataset& d, const std::string& base_a, const std::string& base_b) {
+  Dataset a;
+  Dataset b;
+  const std::size_t half = (d.good.size() + 1) / 2;
+  a.good.assign(d.good.begin(), d.good.begin() + static_cast<std::ptrdiff_t>(half));
+  b.good.assign(d.good.begin() + static_cast<std::ptrdiff_t>(half), d.good.end());
+  for (std::size_t k = 0; k < d.corrupt.size(); ++k) {
+    Dataset& to = k % 2 == 0 ? a : b;
+    to.corrupt.push_back(d.corrupt[k]);
+    to.missing.push_back(d.missing[k]);
+  }
+  ImageSets sets{.base_a = base_a,
+                 .base_b = base_b,
+                 .a = make_requests(a, base_a),
+                 .b = make_requests(b, base_b)};
+  // make_requests tags a good image with its index in its own set: make it the index in
+  // the whole dataset, which the consumer checks the pixels against.
+  for (auto& r : sets.b) {
+    if (r.tag != ~std::uint64_t{0}) r.tag += half;
+  }
+  return sets;
 }
 
 }  // namespace image_loader

@@ -1,9 +1,10 @@
-// The image set the loader reads: test JPEGs generated once into a cache folder, plus
-// truncated copies and names that do not exist, so a run shows how failures are counted.
+// The images the loader reads: test JPEGs generated once into a cache folder, plus
+// truncated copies (they do not decode: quarantined) and names that do not exist (404:
+// failures), split into two image sets, each served by a server of its own.
 //
 //   Dataset d = prepare_dataset(cache_dir, 256, 2);       // generates on the first run
-//   LocalHttpServer server({.static_root = d.root});
-//   auto requests = make_requests(d, server.url("/static/"));
+//   LocalHttpServer a({.static_root = d.root}), b({.static_root = d.root});
+//   ImageSets sets = make_image_sets(d, a.url("/static/"), b.url("/static/"));
 #pragma once
 
 #include <cstddef>
@@ -11,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include <sluice/http.hpp>
+#include <sluice/http_stage.hpp>
 
 namespace image_loader {
 
@@ -30,6 +31,20 @@ Dataset prepare_dataset(const std::filesystem::path& cache, std::size_t images,
 
 /// One GET per file, good and bad interleaved; `base` is the URL of /static/ (ending in
 /// '/'). A good image's request carries its index as the tag.
-std::vector<sluice::HttpRequest> make_requests(const Dataset& dataset, const std::string& base);
+std::vector<sluice::http::Request> make_requests(const Dataset& dataset, const std::string& base);
+
+/// Two image sets and where each is served from.
+struct ImageSets {
+  std::string base_a;  ///< URL of set a's /static/
+  std::string base_b;  ///< URL of set b's /static/
+  std::vector<sluice::http::Request> a;
+  std::vector<sluice::http::Request> b;
+};
+
+/// The dataset split in two: set a has the first half of the good images (the larger half
+/// when odd) and the even-numbered corrupt and missing files, set b the rest; each set's
+/// requests name its own server (`base_a`, `base_b`: /static/ URLs ending in '/').
+ImageSets make_image_sets(const Dataset& dataset, const std::string& base_a,
+                          const std::string& base_b);
 
 }  // namespace image_loader

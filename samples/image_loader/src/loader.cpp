@@ -3,12 +3,16 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
 #include <sluice/image.hpp>
 #include <sluice/sluice.hpp>
+
+#include "checksum.hpp"
 
 namespace image_loader {
 namespace {
@@ -47,8 +51,16 @@ class RunningDecode {
   Counters& counters_;
 };
 
-// A 404 arrives as data (a status); a damaged JPEG throws: both name the URL.
-Sample decode(const sluice::http::Response& r, Counters& counters) {
+// An image that downloaded, decoded or not: the ones that do not decode are quarantined.
+struct Decoded {
+  std::string url;
+  std::optional<img::Image> image;
+  std::string error;  ///< why it did not decode
+};
+
+// A 404 arrives as data (a status) and fails the item, naming the URL; a damaged JPEG is
+// data too: it goes on, without an image, to the quarantine.
+Decoded decode(const sluice::http::Response& r, Counters& counters) {
   const RunningDecode running(counters);
   if (!r.success()) {
     throw std::runtime_error("GET " + r.url + ": HTTP " + std::to_string(r.status));
@@ -56,13 +68,21 @@ Sample decode(const sluice::http::Response& r, Counters& counters) {
   counters.downloaded += r.body.size();
   const auto* data = reinterpret_cast<const std::uint8_t*>(r.body.data());
   try {
-    Sample s{r.url, img::decode_jpeg({data, r.body.size()})};
-    counters.decoded += s.image.pixels.size();
-    return s;
-  } catch (const std::exception& e) {
-    throw std::runtime_error(r.url + ": " + e.what());
+    Decoded d{r.url, img::decode_jpeg({data, r.body.size()}), {}};
+    counters.decoded += d.image->pixels.size();
+    return d;
+  } catch (const img::JpegError& e) {
+    return Decoded{r.url, std::nullopt, e.what()};
   }
 }
+
+// What one run's stages share with run_loader, which reads it after the run.
+struct Shared {
+  Counters counters;
+  std::vector<std::string> quarantined;  // appended by the quarantine sink only
+  std::ofstream manifest;                // written by the manifest sink only, when open
+  std::size_t checksummed = 0;           // manifest sink only
+};
 
 // The batch as one block of {n, size, size, 3} bytes.
 HostBatch collate(const std::vector<Sample>& samples, int size) {
@@ -105,18 +125,84 @@ void train_step(const DeviceBatch& batch, int size, LoaderResult& result, std::v
   ++result.batches;
 }
 
+// images (two sets, sampled with the mix) -> download -> tee:
+//   -> decode -> decodes? -> resize -> batch -> collate -> transfer -> the consumer loop
+//                         -> quarantine (a sink naming each image that did not decode)
+//   -> downloaded? -> checksum -> manifest (a sink, in draw order)
+sluice::Flow<DeviceBatch> build(const ImageSets& sets, const LoaderOptions& o,
+                                const sluice::http::FetchStage& fetch,
+                                const sluice::gpu::TransferStage& transfer,
+                                const std::shared_ptr<Shared>& shared) {
+  const int size = o.size;
+  const std::size_t n = o.decode_concurrency;
+  auto [images, downloads] =
+      sluice::sample("images", {o.mix[0], o.mix[1]}, sluice::SampleOptions{.seed = o.seed}, sets.a,
+                     sets.b)
+          .async_map("download", fetch,
+                     {.max_in_flight = 64, .on_cancel = [fetch] { fetch.cancel(); }})
+          .tee<2>("fan-out");
+
+  downloads.filter("downloaded?", [](const sluice::http::Response& r) { return r.success(); })
+      .map("checksum", [](sluice::http::Response r) { return checksum(std::move(r.url), r.body); })
+      .sink("manifest",
+            [shared](const ManifestLine& line) {
+              ++shared->checksummed;
+              if (shared->manifest.is_open()) shared->manifest << format(line) << '\n';
+            },
+            {.ordered = true});
+
+  auto [decoded, broken] =
+      images
+          .map("decode",
+               [shared](const sluice::http::Response& r) { return decode(r, shared->counters); },
+               {.concurrency = n})
+          .partition("decodes?", [](const Decoded& d) { return d.image.has_value(); });
+  broken.sink("quarantine", [shared](const Decoded& d) {
+    shared->quarantined.push_back(d.url + ": " + d.error);
+  });
+
+  return decoded
+      .map("resize",
+           [size](Decoded d) {
+             return Sample{std::move(d.url), img::center_crop_resize(*d.image, size, size)};
+           },
+           {.concurrency = n})
+      .batch("batch", o.batch)
+      .map("collate", [size](const std::vector<Sample>& s) { return collate(s, size); })
+      .async_map("transfer", transfer,
+                 {.max_in_flight = 1, .on_cancel = [transfer] { transfer.cancel(); }});
+}
+
 }  // namespace
 
-LoaderResult run_loader(const std::vector<sluice::HttpRequest>& requests, const LoaderOptions& o) {
+std::string loader_dot(const LoaderOptions& o) {
+  // The host backend: drawing the graph needs no device.
+  const auto fetch = sluice::http::fetch_stage(std::make_shared<sluice::http::Client>());
+  const sluice::gpu::TransferStage transfer({.device = sluice::gpu::Device::cpu});
+  return build(ImageSets{}, o, fetch, transfer, std::make_shared<Shared>()).to_dot();
+}
+
+LoaderResult run_loader(const ImageSets& sets, const LoaderOptions& o) {
   LoaderResult result;
-  result.requested = requests.size();
-  auto client = std::make_shared<sluice::HttpClient>();
+  result.requested = sets.a.size() + sets.b.size();
+  result.requested_a = sets.a.size();
+  result.requested_b = sets.b.size();
+  result.base_a = sets.base_a;
+  result.base_b = sets.base_b;
+  result.mix = o.mix;
+  result.manifest = o.manifest;
+  auto client = std::make_shared<sluice::http::Client>();
   const auto fetch = sluice::http::fetch_stage(client, {.fail_on_error = true});
   const sluice::gpu::TransferStage transfer({.device = o.device, .device_buffers = 4});
   result.device = std::string(sluice::gpu::to_string(transfer.device()));
   result.device_detail = transfer.describe();
 
-  auto counters = std::make_shared<Counters>();
+  auto shared = std::make_shared<Shared>();
+  if (!o.manifest.empty()) {
+    shared->manifest.open(o.manifest, std::ios::binary | std::ios::trunc);
+    if (!shared->manifest)
+      throw std::runtime_error("cannot write the manifest '" + o.manifest + "'");
+  }
   auto failures = std::make_shared<std::vector<std::string>>();
   sluice::RunOptions run;
   run.on_error = sluice::ErrorPolicy::dead_letter(
@@ -127,37 +213,25 @@ LoaderResult run_loader(const std::vector<sluice::HttpRequest>& requests, const 
       std::fprintf(stderr, "\r%s\x1b[K", p.line().c_str());
     };
   }
-  const int size = o.size;
-  const std::size_t n = o.decode_concurrency;
-  auto batches =
-      sluice::from("requests", requests)
-          .async_map("download", fetch,
-                     {.max_in_flight = 64, .on_cancel = [fetch] { fetch.cancel(); }})
-          .map("decode",
-               [counters](const sluice::http::Response& r) { return decode(r, *counters); },
-               {.concurrency = n})
-          .map("resize",
-               [size](Sample s) {
-                 s.image = img::center_crop_resize(s.image, size, size);
-                 return s;
-               },
-               {.concurrency = n})
-          .batch("batch", o.batch)
-          .map("collate", [size](const std::vector<Sample>& s) { return collate(s, size); })
-          .async_map("transfer", transfer,
-                     {.max_in_flight = 1, .on_cancel = [transfer] { transfer.cancel(); }})
-          .consume(run);
+  auto batches = build(sets, o, fetch, transfer, shared).consume(run);
 
   std::vector<bool> seen(o.good_images, false);
-  for (DeviceBatch& batch : batches) train_step(batch, size, result, seen);
+  for (DeviceBatch& batch : batches) train_step(batch, o.size, result, seen);
   result.report = batches.finish();
   transfer.wait_idle();
   if (o.progress) std::fputc('\n', stderr);
+  if (shared->manifest.is_open()) {
+    shared->manifest.close();
+    if (!shared->manifest)
+      throw std::runtime_error("writing the manifest '" + o.manifest + "' failed");
+  }
   result.failures = std::move(*failures);
-  result.decoded_bytes = counters->decoded.load();
-  result.downloaded_bytes = counters->downloaded.load();
-  result.decode_concurrency = n;
-  result.decode_peak = counters->decode_peak.load();
+  result.quarantined = std::move(shared->quarantined);
+  result.checksummed = shared->checksummed;
+  result.decoded_bytes = shared->counters.decoded.load();
+  result.downloaded_bytes = shared->counters.downloaded.load();
+  result.decode_concurrency = o.decode_concurrency;
+  result.decode_peak = shared->counters.decode_peak.load();
   return result;
 }
 

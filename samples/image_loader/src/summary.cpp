@@ -27,8 +27,12 @@ void print_text(std::ostream& os, const LoaderResult& r) {
   const Rates x = rates(r);
   os << r.report << "\n";
   os << "transfer device: " << r.device << " (" << r.device_detail << ")\n";
-  os << "requested " << r.requested << " images: " << r.verified << " ok, " << r.report.failed
-     << " failed, in " << fixed(r.report.elapsed_s, 3) << " s\n";
+  os << "image sets, drawn with weights " << fixed(r.mix[0], 2) << " and " << fixed(r.mix[1], 2)
+     << ": a " << r.requested_a << " requests from " << r.base_a << ", b " << r.requested_b
+     << " requests from " << r.base_b << "\n";
+  os << "requested " << r.requested << " images: " << r.verified << " ok, " << r.quarantined.size()
+     << " quarantined, " << r.report.failed << " failed, in " << fixed(r.report.elapsed_s, 3)
+     << " s\n";
   os << "throughput: " << fixed(x.images_per_s, 1) << " images/s, " << fixed(x.mb_per_s, 1)
      << " MB/s decoded (" << fixed(static_cast<double>(r.downloaded_bytes) / 1e6, 1)
      << " MB of JPEG downloaded)\n";
@@ -41,6 +45,11 @@ void print_text(std::ostream& os, const LoaderResult& r) {
        << fixed(busiest->busy_fraction * 100, 1) << " % busy (the table's busy column)\n";
   }
   os << "decode: at most " << r.decode_peak << " at once (cap " << r.decode_concurrency << ")\n";
+  os << "checksums: " << r.checksummed << " downloaded images";
+  if (!r.manifest.empty()) os << ", written to " << r.manifest;
+  os << "\n";
+  os << "quarantined (did not decode): " << r.quarantined.size() << "\n";
+  for (const auto& q : r.quarantined) os << "  quarantine: " << q << "\n";
   os << "failures: " << r.failures.size() << "\n";
   for (const auto& f : r.failures) os << "  " << f << "\n";
   os << "consumer: " << r.verified << " images in " << r.batches
@@ -66,6 +75,13 @@ nlohmann::json to_json(const LoaderResult& r) {
           {"decode_concurrency", r.decode_concurrency},
           {"decode_peak", r.decode_peak},
           {"failures", r.failures},
+          {"quarantined", r.quarantined},
+          {"checksummed", r.checksummed},
+          {"manifest", r.manifest},
+          {"mix", r.mix},
+          {"sets",
+           {{{"name", "a"}, {"url", r.base_a}, {"requests", r.requested_a}},
+            {{"name", "b"}, {"url", r.base_b}, {"requests", r.requested_b}}}},
           {"wrong_reasons", r.wrong_reasons},
           {"report", r.report}};
 }

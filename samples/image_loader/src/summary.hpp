@@ -25,7 +25,9 @@ void print_text(std::ostream& os, const LoaderResult& r);
 /// The figures above, the failures and the stage report, for --json:
 ///   {"requested", "ok", "failed", "wrong", "batches", "elapsed_s", "images_per_s",
 ///    "mb_per_s", "downloaded_mb", "device", "device_detail", "decode_concurrency",
-///    "decode_peak", "failures": [...], "wrong_reasons": [...], "report": {..., "stages"}}
+///    "decode_peak", "failures": [...], "quarantined": ["URL: why", ...], "checksummed",
+///    "manifest", "mix": [a, b], "sets": [{"name", "url", "requests"}, ...],
+///    "wrong_reasons": [...], "report": {..., "stages"}}
 nlohmann::json to_json(const LoaderResult& r);
 
 }  // namespace image_loader

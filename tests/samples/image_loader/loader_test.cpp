@@ -1,10 +1,12 @@
-// The loader pipeline in-process against the local server, on the host backend: every
-// good image reaches the consumer once and intact, the bad ones become failures naming
-// their URL, and the decode stage keeps to its cap.
+// The loader graph in-process against two local servers, on the host backend: every
+// good image reaches the consumer once and intact, the corrupt ones are quarantined and
+// the missing ones fail, each naming its URL, every download is checksummed, and the
+// decode stage keeps to its cap.
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -31,13 +33,22 @@ class ImageLoaderPipeline : public ::testing::Test {
     return path;
   }
 
-  // One run over `images` good images plus `bad` corrupt and `bad` missing ones.
+  // One run over `images` good images plus `bad` corrupt and `bad` missing ones, the two
+  // sets each on a server of its own.
   static LoaderResult load(std::size_t images, std::size_t bad, LoaderOptions options) {
     const auto dataset = image_loader::prepare_dataset(cache(), images, bad);
-    sluice::LocalHttpServer server({.static_root = dataset.root});
+    sluice::LocalHttpServer a({.static_root = dataset.root});
+    sluice::LocalHttpServer b({.static_root = dataset.root});
     options.good_images = images;
-    return image_loader::run_loader(image_loader::make_requests(dataset, server.url("/static/")),
-                                    options);
+    return image_loader::run_loader(
+        image_loader::make_image_sets(dataset, a.url("/static/"), b.url("/static/")), options);
+  }
+
+  static const sluice::StageReport& stage(const LoaderResult& r, const std::string& name) {
+    const auto it = std::find_if(r.report.stages.begin(), r.report.stages.end(),
+                                 [&](const auto& s) { return s.name == name; });
+    if (it == r.report.stages.end()) throw std::runtime_error("no stage " + name);
+    return *it;
   }
 };
 
@@ -54,31 +65,43 @@ TEST_F(ImageLoaderPipeline, EveryGoodImageArrivesOnceAndIntact) {
   EXPECT_EQ(r.device, "cpu");
   EXPECT_GT(r.downloaded_bytes, 0u);
   EXPECT_EQ(r.decoded_bytes % 3, 0u);  // RGB
+  EXPECT_EQ(r.requested_a, 24u);       // the two sets share the images
+  EXPECT_EQ(r.requested_b, 24u);
+  EXPECT_NE(r.base_a, r.base_b);
+  EXPECT_EQ(r.checksummed, 48u);  // the other branch of the tee saw every download
+  EXPECT_TRUE(r.quarantined.empty());
 }
 
-TEST_F(ImageLoaderPipeline, BadImagesBecomeFailuresNamingTheirUrlAndTheRunGoesOn) {
+TEST_F(ImageLoaderPipeline, CorruptImagesAreQuarantinedMissingOnesFailAndTheRunGoesOn) {
   const auto r = load(30, 3, {.device = sluice::gpu::Device::cpu, .batch = 4, .size = 24});
   EXPECT_EQ(r.requested, 36u);
   EXPECT_EQ(r.verified, 30u);
   EXPECT_EQ(r.wrong, 0u);
-  EXPECT_EQ(r.report.failed, 6u);
-  ASSERT_EQ(r.failures.size(), 6u);
-  std::size_t not_found = 0;
-  std::size_t damaged = 0;
+  ASSERT_EQ(r.quarantined.size(), 3u);
+  for (const auto& q : r.quarantined) {
+    EXPECT_NE(q.find("/static/corrupt_"), std::string::npos) << q;
+    EXPECT_NE(q.find(".jpg: "), std::string::npos) << q;  // the URL, then why
+  }
+  EXPECT_EQ(stage(r, "quarantine").in, 3u);
+  EXPECT_EQ(r.report.failed, 3u);
+  ASSERT_EQ(r.failures.size(), 3u);
   for (const auto& f : r.failures) {
-    if (f.find("/static/missing_") != std::string::npos) {
-      ++not_found;
-      EXPECT_NE(f.find("HTTP 404"), std::string::npos) << f;
-    } else if (f.find("/static/corrupt_") != std::string::npos) {
-      ++damaged;
-    } else {
-      ADD_FAILURE() << "a failure that names no bad image: " << f;
-    }
+    EXPECT_NE(f.find("/static/missing_"), std::string::npos) << f;
+    EXPECT_NE(f.find("HTTP 404"), std::string::npos) << f;
     EXPECT_EQ(f.rfind("decode: ", 0), 0u) << f;  // the stage that failed it comes first
   }
-  EXPECT_EQ(not_found, 3u);
-  EXPECT_EQ(damaged, 3u);
+  EXPECT_EQ(r.checksummed, 33u);  // the 30 good and 3 corrupt ones downloaded
+  EXPECT_EQ(stage(r, "downloaded?").filtered, 3u);
   EXPECT_TRUE(r.report.balanced());
+}
+
+TEST_F(ImageLoaderPipeline, TheDotGraphShowsEveryBranch) {
+  const std::string dot = image_loader::loader_dot({});
+  EXPECT_EQ(dot.rfind("digraph", 0), 0u) << dot;
+  for (const char* piece : {"images", "download", "fan-out", "decode", "decodes?", "quarantine",
+                            "checksum", "manifest", "transfer"}) {
+    EXPECT_NE(dot.find(piece), std::string::npos) << piece << "\n" << dot;
+  }
 }
 
 TEST_F(ImageLoaderPipeline, DecodeKeepsToItsCap) {
@@ -90,11 +113,9 @@ TEST_F(ImageLoaderPipeline, DecodeKeepsToItsCap) {
     EXPECT_EQ(r.decode_concurrency, cap);
     EXPECT_GE(r.decode_peak, 1u) << "cap " << cap;
     EXPECT_LE(r.decode_peak, cap) << "cap " << cap;
-    const auto decode = std::find_if(r.report.stages.begin(), r.report.stages.end(),
-                                     [](const auto& s) { return s.name == "decode"; });
-    ASSERT_NE(decode, r.report.stages.end());
-    EXPECT_EQ(decode->concurrency, cap);
-    EXPECT_EQ(decode->in, 42u);  // every download reached it, good or bad
+    const auto& decode = stage(r, "decode");
+    EXPECT_EQ(decode.concurrency, cap);
+    EXPECT_EQ(decode.in, 42u);  // every download reached it, good or bad
   }
 }
 
