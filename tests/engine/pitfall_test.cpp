@@ -1,5 +1,5 @@
-// The oneTBB 2021.8 flow-graph pitfalls listed in DESIGN.md, each pinned by a test of
-// the engine's behaviour where the pitfall would show.
+// The oneTBB 2021.8 flow-graph pitfalls listed in docs/architecture.md ("oneTBB
+// pitfalls"), each pinned by a test of the engine's behaviour where the pitfall would show.
 #include <gtest/gtest.h>
 
 #include <chrono>
