@@ -10,7 +10,7 @@
 //
 // The server is sluice-http-server in another process when `--server=URL` (or the
 // environment variable SLUICE_BENCH_HTTP_SERVER) names one, as run.sh does; otherwise a
-// LocalHttpServer in this process. In-process, client and server share one descriptor
+// http_server::LocalServer in this process. In-process, client and server share one descriptor
 // limit, so 10,000 connections need 20,000 descriptors and the client's connection cap
 // halves; the label says so when a case is capped.
 //
@@ -66,7 +66,7 @@ using namespace std::chrono_literals;
 
 // The fd soft limit, raised once before anything opens a socket.
 std::uint64_t fd_limit() {
-  static const std::uint64_t limit = sluice::raise_fd_limit();
+  static const std::uint64_t limit = sluice::http_server::raise_fd_limit();
   return limit;
 }
 
@@ -86,7 +86,7 @@ std::size_t& pipeline_threads() {
 
 std::string base_url() {
   if (!external_server().empty()) return external_server();
-  static sluice::LocalHttpServer s;
+  static sluice::http_server::LocalServer s;
   return s.base_url();
 }
 

@@ -58,7 +58,7 @@ struct Options {
 };
 
 // The URL of item `id`: one in ten is a fault, spread evenly over five kinds.
-std::string url_for(const sluice::LocalHttpServer& server, std::uint64_t id,
+std::string url_for(const sluice::http_server::LocalServer& server, std::uint64_t id,
                     std::chrono::milliseconds& timeout) {
   const std::string tag = "&id=" + std::to_string(id);
   switch (draw(id, 1)) {
@@ -84,7 +84,7 @@ std::string url_for(const sluice::LocalHttpServer& server, std::uint64_t id,
 }
 
 int run(const Options& opt) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions client_options;
   client_options.max_response_bytes = 256 * 1024;
   client_options.timeout = 5s;
@@ -127,7 +127,7 @@ int run(const Options& opt) {
                    const std::uint64_t want = r.tag % 1000 + 1;
                    bool good = r.body.size() == want;
                    for (std::size_t i = 0; good && i < r.body.size(); i += 97) {
-                     good = r.body[i] == sluice::pattern_byte(i);
+                     good = r.body[i] == sluice::http_server::pattern_byte(i);
                    }
                    if (!good) bad_bodies.fetch_add(1);
                  }

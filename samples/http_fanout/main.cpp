@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   Terminal terminal(isatty(STDERR_FILENO) != 0 && !json);
 
   try {
-    std::optional<sluice::LocalHttpServer> server;
+    std::optional<sluice::http_server::LocalServer> server;
     std::function<std::string(microseconds)> url_for;
     if (url.empty()) {
       server.emplace();

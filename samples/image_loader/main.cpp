@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     if (dataset.generated > 0 && !json) {
       std::cerr << "generated " << dataset.generated << " test images in " << cache << "\n";
     }
-    sluice::LocalHttpServer server({.static_root = dataset.root});
+    sluice::http_server::LocalServer server({.static_root = dataset.root});
     const auto requests = image_loader::make_requests(dataset, server.url("/static/"));
     const image_loader::LoaderResult result =
         image_loader::run_loader(requests, {.device = sluice::gpu::parse_device(device),

@@ -95,7 +95,7 @@ std::size_t cancels_to_run() {
 }
 
 TEST(http_random_cancels, EveryRunReturnsBalancedAndThePipelineRunsAgain) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   auto client = std::make_shared<sluice::HttpClient>();
   const auto fetch = sluice::http::fetch_stage(client);
   DelayedEcho echo;

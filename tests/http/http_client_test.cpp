@@ -1,4 +1,4 @@
-// sluice::HttpClient against the in-process LocalHttpServer: what a response carries,
+// sluice::HttpClient against the in-process http_server::LocalServer: what a response carries,
 // methods and bodies, redirects, connection reuse and caps, blocking fetch from many
 // threads.
 #include <pthread.h>
@@ -26,13 +26,13 @@ using sluice_http_test::encode_query_value;
 
 bool is_pattern(const std::string& body) {
   for (std::size_t i = 0; i < body.size(); ++i) {
-    if (body[i] != sluice::pattern_byte(i)) return false;
+    if (body[i] != sluice::http_server::pattern_byte(i)) return false;
   }
   return true;
 }
 
 TEST(http_client, GetReturnsStatusHeadersBodyTimings) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const auto r = client.fetch({.url = server.url("/bytes?n=5000"), .tag = 42});
   ASSERT_TRUE(r.success()) << r.error_message;
@@ -49,7 +49,7 @@ TEST(http_client, GetReturnsStatusHeadersBodyTimings) {
 }
 
 TEST(http_client, NonSuccessStatusesAreData) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   for (int code : {404, 418, 500, 503}) {
     const auto r = client.fetch({.url = server.url("/status?code=" + std::to_string(code))});
@@ -61,7 +61,7 @@ TEST(http_client, NonSuccessStatusesAreData) {
 }
 
 TEST(http_client, FirstByteTimingShowsTheServerDelay) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const auto r = client.fetch({.url = server.url("/delay?us=50000")});
   ASSERT_TRUE(r.success()) << r.error_message;
@@ -70,7 +70,7 @@ TEST(http_client, FirstByteTimingShowsTheServerDelay) {
 }
 
 TEST(http_client, PostSendsBodyAndHeaders) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const std::string payload(10'000, 'x');
   const auto plain = client.fetch({.method = "POST", .url = server.url("/echo"), .body = payload});
@@ -91,7 +91,7 @@ TEST(http_client, PostSendsBodyAndHeaders) {
 }
 
 TEST(http_client, PutAndDeleteUseTheirMethods) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   for (const char* method : {"PUT", "DELETE", "PATCH"}) {
     const auto r = client.fetch({.method = method, .url = server.url("/echo"), .body = "abc"});
@@ -102,7 +102,7 @@ TEST(http_client, PutAndDeleteUseTheirMethods) {
 }
 
 TEST(http_client, HeadHasNoBody) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const auto r = client.fetch({.method = "HEAD", .url = server.url("/bytes?n=100")});
   ASSERT_TRUE(r.success()) << r.error_message;
@@ -110,7 +110,7 @@ TEST(http_client, HeadHasNoBody) {
 }
 
 TEST(http_client, FollowsHttpRedirects) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const std::string target = server.url("/bytes?n=10");
   const auto r = client.fetch({.url = server.url("/redirect?to=" + encode_query_value(target))});
@@ -121,7 +121,7 @@ TEST(http_client, FollowsHttpRedirects) {
 }
 
 TEST(http_client, StopsAfterTooManyRedirects) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.max_redirects = 2;
   sluice::HttpClient client(options);
@@ -135,7 +135,7 @@ TEST(http_client, StopsAfterTooManyRedirects) {
 }
 
 TEST(http_client, ReusesConnections) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   for (int i = 0; i < 20; ++i)
     ASSERT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).success());
@@ -143,7 +143,7 @@ TEST(http_client, ReusesConnections) {
 }
 
 TEST(http_client, PerHostConnectionCapQueuesTransfers) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.max_host_connections = 4;
   sluice::HttpClient client(options);
@@ -157,7 +157,7 @@ TEST(http_client, PerHostConnectionCapQueuesTransfers) {
 }
 
 TEST(http_client, FetchFromManyThreads) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   std::atomic<int> good{0};
   std::vector<std::thread> pool;
@@ -179,7 +179,7 @@ TEST(http_client, FetchFromManyThreads) {
 TEST(http_client, CallbacksMaySubmitMore) {
   // The async pattern a pipeline stage follows: each completion starts the next request
   // from the I/O thread.
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   Collector got;
   std::atomic<int> left{30};
@@ -195,7 +195,7 @@ TEST(http_client, CallbacksMaySubmitMore) {
 
 TEST(http_client, CompletionsRunOnTheNamedIoThread) {
   // The name is what top -H, perf and bench_http's CPU accounting look for.
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   std::promise<std::string> name;
   client.submit({.url = server.url("/bytes?n=1")}, [&name](sluice::HttpResponse) {

@@ -17,7 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 using sluice_http_test::Collector;
 
-void run_wave(sluice::HttpClient& client, const sluice::LocalHttpServer& server,
+void run_wave(sluice::HttpClient& client, const sluice::http_server::LocalServer& server,
               std::size_t requests, std::size_t wave) {
   Collector got;
   for (std::size_t i = 0; i < requests; ++i) {
@@ -34,7 +34,7 @@ void run_wave(sluice::HttpClient& client, const sluice::LocalHttpServer& server,
 }
 
 TEST(http_connections, ColdStartAndWavesOpenNoMoreConnectionsThanInFlight) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.retry = sluice::HttpRetryPolicy::none();  // a refusal would show, not be retried
   sluice::HttpClient client(options);
@@ -59,7 +59,7 @@ TEST(http_connections, ColdStartAndWavesOpenNoMoreConnectionsThanInFlight) {
 }
 
 TEST(http_connections, SequentialRequestsUseOneConnection) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   for (int i = 0; i < 50; ++i)
     ASSERT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).success());

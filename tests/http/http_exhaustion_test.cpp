@@ -47,9 +47,9 @@ TEST(http_exhaustion, AThousandInFlightWith256DescriptorsEachEndOnceAndSayWhy) {
   {
     LoweredDescriptorLimit limit(256);
     ASSERT_TRUE(limit.ok());
-    sluice::LocalHttpServerOptions server_options;
+    sluice::http_server::LocalServerOptions server_options;
     server_options.raise_fd_limit = false;
-    sluice::LocalHttpServer server(server_options);
+    sluice::http_server::LocalServer server(server_options);
     sluice::HttpClientOptions options;
     options.raise_fd_limit = false;  // the point is to run short
     options.timeout = 3s;            // a connection the starved server never accepts ends
@@ -85,7 +85,7 @@ TEST(http_exhaustion, AThousandInFlightWith256DescriptorsEachEndOnceAndSayWhy) {
       << no_descriptor_message;
 
   // With the limit back, the same kind of client works again.
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   EXPECT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).success());
 }

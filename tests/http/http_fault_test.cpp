@@ -1,4 +1,4 @@
-// Faults against the in-process LocalHttpServer: each kind of failure on its own, the
+// Faults against the in-process http_server::LocalServer: each kind of failure on its own, the
 // safe defaults (schemes, redirects, size cap), retries, and the fault matrix — every
 // fault mixed in one batch, with every request ending in exactly one outcome.
 #include <array>
@@ -26,7 +26,7 @@ using sluice_http_test::encode_query_value;
 using sluice_http_test::refused_url;
 
 TEST(http_faults, HangEndsInTimeout) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const auto start = std::chrono::steady_clock::now();
   const auto r = client.fetch({.url = server.url("/hang"), .timeout = 200ms});
@@ -38,7 +38,7 @@ TEST(http_faults, HangEndsInTimeout) {
 }
 
 TEST(http_faults, HangIsNotRetried) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   // One request with a generous timeout: it surely connects, so its timeout is one of
   // the response, which the server may have acted on.
@@ -47,11 +47,11 @@ TEST(http_faults, HangIsNotRetried) {
                                .retry = HttpRetryPolicy{.max_attempts = 3, .base_delay = 1ms}});
   EXPECT_EQ(r.error, HttpError::timeout) << r.error_message;
   EXPECT_EQ(r.attempts, 1) << "a response timeout is not retried";
-  EXPECT_EQ(server.endpoint_count(sluice::HttpEndpoint::hang), 1u);
+  EXPECT_EQ(server.endpoint_count(sluice::http_server::Endpoint::hang), 1u);
 }
 
 TEST(http_faults, ResetMidBodyIsReset) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const auto r = client.fetch({.url = server.url("/reset?after=100")});
   EXPECT_EQ(r.error, HttpError::reset) << r.error_message;
@@ -75,7 +75,7 @@ TEST(http_safety, FileUrlIsRefusedWithoutTouchingTheNetwork) {
 }
 
 TEST(http_safety, RedirectToFileIsRefused) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const std::string url = server.url("/redirect?to=" + encode_query_value("file:///etc/passwd"));
   const auto r = client.fetch({.url = url});
@@ -87,7 +87,7 @@ TEST(http_safety, RedirectToFileIsRefused) {
 }
 
 TEST(http_safety, RedirectToOtherSchemesIsRefused) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   for (const char* to : {"gopher://127.0.0.1/", "dict://127.0.0.1/", "ftp://127.0.0.1/"}) {
     const auto r = client.fetch({.url = server.url("/redirect?to=" + encode_query_value(to))});
@@ -96,7 +96,7 @@ TEST(http_safety, RedirectToOtherSchemesIsRefused) {
 }
 
 TEST(http_safety, OversizedBodyIsCutAndReported) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.max_response_bytes = 100'000;
   sluice::HttpClient client(options);
@@ -106,14 +106,14 @@ TEST(http_safety, OversizedBodyIsCutAndReported) {
   EXPECT_EQ(r.status, 200) << "the status did arrive";
   ASSERT_EQ(r.body.size(), 100'000u) << "kept up to the cap";
   for (std::size_t i = 0; i < r.body.size(); i += 997)
-    ASSERT_EQ(r.body[i], sluice::pattern_byte(i));
+    ASSERT_EQ(r.body[i], sluice::http_server::pattern_byte(i));
   EXPECT_NE(r.error_message.find("100000"), std::string::npos) << r.error_message;
   // A body exactly at the cap is fine.
   EXPECT_TRUE(client.fetch({.url = server.url("/bytes?n=100000")}).success());
 }
 
 TEST(http_retry, RetriesA503UntilSuccessAndCountsAttempts) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   // /flaky without a seed fails request k of the endpoint when floor((k+1)F) > floor(kF):
   // with F = 0.5 that is k = 1, 3, 5, ... The first request (k = 0) takes the success
@@ -131,18 +131,18 @@ TEST(http_retry, RetriesA503UntilSuccessAndCountsAttempts) {
 }
 
 TEST(http_retry, GivesUpAfterMaxAttempts) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const auto r = client.fetch({.url = server.url("/status?code=503"),
                                .retry = HttpRetryPolicy{.max_attempts = 4, .base_delay = 1ms}});
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.status, 503) << "the last attempt's response is the answer";
   EXPECT_EQ(r.attempts, 4);
-  EXPECT_EQ(server.endpoint_count(sluice::HttpEndpoint::status), 4u);
+  EXPECT_EQ(server.endpoint_count(sluice::http_server::Endpoint::status), 4u);
 }
 
 TEST(http_retry, DoesNotRetryClientErrors) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const auto r = client.fetch({.url = server.url("/status?code=404"),
                                .retry = HttpRetryPolicy{.max_attempts = 4, .base_delay = 1ms}});
@@ -151,7 +151,7 @@ TEST(http_retry, DoesNotRetryClientErrors) {
 }
 
 TEST(http_retry, HonoursRetryAfter) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const std::string url = server.url("/flaky?fail=0.5&retry_after=1");
   ASSERT_EQ(client.fetch({.url = url}).status, 200);  // k = 0 succeeds, k = 1 fails
@@ -168,7 +168,7 @@ TEST(http_retry, HonoursRetryAfter) {
 }
 
 TEST(http_retry, RetryAfterPastTheCapEndsRetries) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const std::string url = server.url("/flaky?fail=0.5&retry_after=60");
   ASSERT_EQ(client.fetch({.url = url}).status, 200);
@@ -182,7 +182,7 @@ TEST(http_retry, RetryAfterPastTheCapEndsRetries) {
 }
 
 TEST(http_retry, RetriesResetsForGetButNotPost) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const HttpRetryPolicy retry{.max_attempts = 3, .base_delay = 1ms};
   const auto get = client.fetch({.url = server.url("/reset?after=10"), .retry = retry});
@@ -195,7 +195,7 @@ TEST(http_retry, RetriesResetsForGetButNotPost) {
 }
 
 TEST(http_retry, BudgetLimitsRetriesUnderSustainedFailure) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const HttpRetryPolicy retry{
       .max_attempts = 5, .base_delay = 1ms, .budget_ratio = 0.1, .budget_floor = 5};
@@ -228,7 +228,7 @@ constexpr std::array kFaults = {Fault::ok,        Fault::refused,   Fault::timeo
                                 Fault::too_large, Fault::scheme,    Fault::redirect_file};
 
 TEST(http_fault_matrix, EveryRequestEndsInExactlyOneOutcome) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.max_response_bytes = 50'000;
   options.retry = HttpRetryPolicy{.max_attempts = 3,
@@ -300,9 +300,9 @@ TEST(http_fault_matrix, EveryRequestEndsInExactlyOneOutcome) {
   // Each /hang request reached the server once: an attempt that timed out while
   // connecting sent nothing, and one that timed out waiting for the answer was not retried.
   EXPECT_TRUE(sluice_http_test::eventually([&] {
-    return server.endpoint_count(sluice::HttpEndpoint::hang) >= kPerFault;
-  })) << server.endpoint_count(sluice::HttpEndpoint::hang);
-  EXPECT_EQ(server.endpoint_count(sluice::HttpEndpoint::hang),
+    return server.endpoint_count(sluice::http_server::Endpoint::hang) >= kPerFault;
+  })) << server.endpoint_count(sluice::http_server::Endpoint::hang);
+  EXPECT_EQ(server.endpoint_count(sluice::http_server::Endpoint::hang),
             static_cast<std::uint64_t>(kPerFault))
       << "a response timeout is not retried";
 

@@ -25,7 +25,7 @@ bool has(const std::string& text, const std::string& part) {
 
 bool is_pattern(const std::string& body) {
   for (std::size_t i = 0; i < body.size(); ++i) {
-    if (body[i] != sluice::pattern_byte(i)) return false;
+    if (body[i] != sluice::http_server::pattern_byte(i)) return false;
   }
   return true;
 }
@@ -33,7 +33,7 @@ bool is_pattern(const std::string& body) {
 // ---- errors named right ---------------------------------------------------------------
 
 TEST(http_hostile, MalformedStatusLineIsAProtocolError) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const auto r = client.fetch({.url = server.url("/malformed?kind=status")});
   EXPECT_EQ(r.error, HttpError::protocol) << r.error_message;
@@ -44,14 +44,14 @@ TEST(http_hostile, MalformedStatusLineIsAProtocolError) {
 }
 
 TEST(http_hostile, NoHttpAtAllIsAProtocolError) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const auto r = client.fetch({.url = server.url("/malformed?kind=garbage")});
   EXPECT_EQ(r.error, HttpError::protocol) << r.error_message;
 }
 
 TEST(http_hostile, HugeHeaderLineIsAHeaderOverTheCap) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   const auto r = client.fetch({.url = server.url("/headers?size=4194304")});  // 4 MiB
   EXPECT_EQ(r.error, HttpError::too_large) << r.error_message;
@@ -61,7 +61,7 @@ TEST(http_hostile, HugeHeaderLineIsAHeaderOverTheCap) {
 }
 
 TEST(http_hostile, ManyHeadersStopAtTheClientsHeaderCap) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.max_header_bytes = 100'000;
   sluice::HttpClient client(options);
@@ -78,7 +78,7 @@ TEST(http_hostile, ManyHeadersStopAtTheClientsHeaderCap) {
 // ---- slow, endless, oversized ----------------------------------------------------------
 
 TEST(http_hostile, SlowDripEndsInTheLowSpeedTimeout) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.low_speed_bytes = 16;
   options.low_speed_time = 1s;
@@ -94,7 +94,7 @@ TEST(http_hostile, SlowDripEndsInTheLowSpeedTimeout) {
 }
 
 TEST(http_hostile, DripFasterThanTheFloorCompletes) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.low_speed_bytes = 16;
   options.low_speed_time = 1s;
@@ -107,19 +107,19 @@ TEST(http_hostile, DripFasterThanTheFloorCompletes) {
 }
 
 TEST(http_hostile, EndlessRedirectsStopAtTheCap) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.max_redirects = 5;
   sluice::HttpClient client(options);
   const auto r = client.fetch({.url = server.url("/redirect_loop")});
   EXPECT_EQ(r.error, HttpError::too_many_redirects) << r.error_message;
   EXPECT_TRUE(has(r.error_message, "more than 5 redirects")) << r.error_message;
-  EXPECT_EQ(server.endpoint_count(sluice::HttpEndpoint::redirect_loop), 6u)
+  EXPECT_EQ(server.endpoint_count(sluice::http_server::Endpoint::redirect_loop), 6u)
       << "the first request and five redirects";
 }
 
 TEST(http_hostile, RedirectToAnyOtherSchemeIsRefused) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   for (const char* to : {"file:///etc/passwd", "gopher://127.0.0.1/", "scp://127.0.0.1/x",
                          "ldap://127.0.0.1/", "telnet://127.0.0.1/"}) {
@@ -131,7 +131,7 @@ TEST(http_hostile, RedirectToAnyOtherSchemeIsRefused) {
 }
 
 TEST(http_hostile, HugeBodyStopsAtTheCap) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.max_response_bytes = 1 << 20;
   sluice::HttpClient client(options);
@@ -143,7 +143,7 @@ TEST(http_hostile, HugeBodyStopsAtTheCap) {
 }
 
 TEST(http_hostile, CompressedBodyIsDecoded) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
   for (const char* encoding : {"gzip", "deflate"}) {
     const auto r =
@@ -155,7 +155,7 @@ TEST(http_hostile, CompressedBodyIsDecoded) {
 }
 
 TEST(http_hostile, CompressedBodyInflatingPastTheCapIsStoppedAtTheCap) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.max_response_bytes = 1 << 20;
   sluice::HttpClient client(options);
@@ -173,7 +173,7 @@ TEST(http_hostile, CompressedBodyInflatingPastTheCapIsStoppedAtTheCap) {
 // ---- the memory budget ----------------------------------------------------------------
 
 TEST(http_budget, ManyLargeBodiesStayWithinTheBudgetAndEveryRequestEnds) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   constexpr std::size_t kBudget = 8u << 20;
   options.memory_budget_bytes = kBudget;
@@ -208,7 +208,7 @@ TEST(http_budget, ManyLargeBodiesStayWithinTheBudgetAndEveryRequestEnds) {
 }
 
 TEST(http_budget, TheBudgetIsGivenBackAsResponsesAreDelivered) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.memory_budget_bytes = 4u << 20;
   sluice::HttpClient client(options);
@@ -222,7 +222,7 @@ TEST(http_budget, TheBudgetIsGivenBackAsResponsesAreDelivered) {
 }
 
 TEST(http_budget, ABodyLargerThanTheWholeBudgetFailsAsTooLarge) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   sluice::HttpClientOptions options;
   options.memory_budget_bytes = 1u << 20;
   sluice::HttpClient client(options);

@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 using sluice::HttpError;
 
 TEST(http_pipeline, FetchesThroughAsyncMap) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   auto client = std::make_shared<sluice::HttpClient>();
   const auto fetch = sluice::http::fetch_stage(client);
   constexpr int kItems = 2'000;
@@ -52,7 +52,7 @@ TEST(http_pipeline, FetchesThroughAsyncMap) {
 }
 
 TEST(http_pipeline, ErrorsAreDataUnlessAskedToFail) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   auto client = std::make_shared<sluice::HttpClient>();
   std::atomic<int> refused{0};
   const auto urls = std::vector<std::string>{server.url("/status?code=503"), "file:///etc/passwd",
@@ -82,7 +82,7 @@ TEST(http_pipeline, ErrorsAreDataUnlessAskedToFail) {
 }
 
 TEST(http_pipeline, CancelledRunLeavesNoRequestBehind) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   auto client = std::make_shared<sluice::HttpClient>();
   const auto fetch = sluice::http::fetch_stage(client);
   const auto start = std::chrono::steady_clock::now();

@@ -1,4 +1,4 @@
-// sluice::HttpClient at scale against the in-process LocalHttpServer: 10,000 delayed
+// sluice::HttpClient at scale against the in-process http_server::LocalServer: 10,000 delayed
 // requests with 1,000 in flight, and cancelling 1,000 in flight.
 #include <atomic>
 #include <chrono>
@@ -22,8 +22,8 @@ using sluice_http_test::eventually;
 using sluice_http_test::kSanitized;
 
 TEST(http_scale, TenThousandDelayedRequestsWithAThousandInFlight) {
-  sluice::raise_fd_limit();
-  sluice::LocalHttpServer server;
+  sluice::http_server::raise_fd_limit();
+  sluice::http_server::LocalServer server;
   sluice::HttpClient client;
 
   constexpr int kRequests = 10'000;
@@ -78,7 +78,7 @@ TEST(http_scale, CancelWithAThousandInFlightReturnsPromptlyAndLeavesNothing) {
   using sluice_http_test::still_open;
   using sluice_http_test::threads_named;
   const std::string kIoThread = "sluice-http";
-  sluice::raise_fd_limit();
+  sluice::http_server::raise_fd_limit();
   // Leak checks look only at what the client owns: its I/O thread, found by name, and
   // the descriptors that appeared while it lived, less the server's. Counting every
   // thread or descriptor of the process would also count whatever else runs meanwhile.
@@ -86,7 +86,7 @@ TEST(http_scale, CancelWithAThousandInFlightReturnsPromptlyAndLeavesNothing) {
   // A joined thread leaves /proc a moment after pthread_join returns.
   EXPECT_TRUE(eventually([&] { return threads_named(kIoThread).empty(); }, 10s));
 
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   // Descriptors opened since `before_client`, less the server's sockets. The table of
   // the server's sockets is read after the descriptors, so it holds every one listed.
   const auto client_opened_since = [&](const std::map<int, std::string>& before) {

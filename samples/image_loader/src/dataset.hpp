@@ -2,7 +2,7 @@
 // truncated copies and names that do not exist, so a run shows how failures are counted.
 //
 //   Dataset d = prepare_dataset(cache_dir, 256, 2);       // generates on the first run
-//   LocalHttpServer server({.static_root = d.root});
+//   sluice::http_server::LocalServer server({.static_root = d.root});
 //   auto requests = make_requests(d, server.url("/static/"));
 #pragma once
 

@@ -34,7 +34,7 @@ class ImageLoaderPipeline : public ::testing::Test {
   // One run over `images` good images plus `bad` corrupt and `bad` missing ones.
   static LoaderResult load(std::size_t images, std::size_t bad, LoaderOptions options) {
     const auto dataset = image_loader::prepare_dataset(cache(), images, bad);
-    sluice::LocalHttpServer server({.static_root = dataset.root});
+    sluice::http_server::LocalServer server({.static_root = dataset.root});
     options.good_images = images;
     return image_loader::run_loader(image_loader::make_requests(dataset, server.url("/static/")),
                                     options);
