@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
       server.emplace();
       url_for = [&server](microseconds d) { return with_delay(server->url("/delay"), d); };
     } else {
-      sluice::HttpClient probe;
+      sluice::http::Client probe;
       check_target(url, probe);
       url_for = [&url](microseconds d) { return with_delay(url, d); };
     }

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <cstddef>
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 /// Charged and released on the I/O thread only; held() and peak() may be read from any
 /// thread.
@@ -49,4 +49,4 @@ class MemoryBudget {
   std::atomic<std::size_t> peak_{0};
 };
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 namespace {
 
@@ -28,14 +28,13 @@ constexpr std::size_t kShardTransfers = 128;
 constexpr std::size_t kMaxShards = 256;
 
 [[noreturn]] void fail(const char* what) {
-  throw std::runtime_error(std::string("sluice::HttpClient: ") + what + ": " +
+  throw std::runtime_error(std::string("sluice::http::Client: ") + what + ": " +
                            std::strerror(errno));
 }
 
 }  // namespace
 
-SocketLoop::SocketLoop(int wake_fd, const HttpClientOptions& options,
-                       ConnectionCounters& connections)
+SocketLoop::SocketLoop(int wake_fd, const ClientOptions& options, ConnectionCounters& connections)
     : options_(options), connections_(connections), wake_fd_(wake_fd), events_(kEventsPerWait) {
   // A per-host cap is enforced by one multi handle; shards would each allow it.
   if (options_.max_host_connections > 0) {
@@ -57,7 +56,7 @@ SocketLoop::SocketLoop(int wake_fd, const HttpClientOptions& options,
   }
   if (open_shard() == nullptr) {
     close(epoll_fd_);
-    throw std::runtime_error("sluice::HttpClient: curl_multi_init failed");
+    throw std::runtime_error("sluice::http::Client: curl_multi_init failed");
   }
 }
 
@@ -347,4 +346,4 @@ void SocketLoop::wait_and_dispatch(std::optional<Clock::time_point> deadline) {
   }
 }
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

@@ -55,14 +55,14 @@ Dataset prepare_dataset(const fs::path& cache, std::size_t images, std::size_t c
   return d;
 }
 
-std::vector<sluice::HttpRequest> make_requests(const Dataset& d, const std::string& base) {
+std::vector<sluice::http::Request> make_requests(const Dataset& d, const std::string& base) {
   std::vector<std::string> bad;
   for (std::size_t k = 0; k < d.corrupt.size(); ++k) {
     bad.push_back(d.corrupt[k]);
     bad.push_back(d.missing[k]);
   }
   const std::size_t total = d.good.size() + bad.size();
-  std::vector<sluice::HttpRequest> out;
+  std::vector<sluice::http::Request> out;
   out.reserve(total);
   std::size_t next_good = 0;
   std::size_t next_bad = 0;

@@ -30,6 +30,6 @@ Dataset prepare_dataset(const std::filesystem::path& cache, std::size_t images,
 
 /// One GET per file, good and bad interleaved; `base` is the URL of /static/ (ending in
 /// '/'). A good image's request carries its index as the tag.
-std::vector<sluice::HttpRequest> make_requests(const Dataset& dataset, const std::string& base);
+std::vector<sluice::http::Request> make_requests(const Dataset& dataset, const std::string& base);
 
 }  // namespace image_loader

@@ -50,7 +50,7 @@ class RunningDecode {
 // A 404 arrives as data (a status); a damaged JPEG throws: both name the URL.
 Sample decode(const sluice::http::Response& r, Counters& counters) {
   const RunningDecode running(counters);
-  if (!r.success()) {
+  if (!r.ok()) {
     throw std::runtime_error("GET " + r.url + ": HTTP " + std::to_string(r.status));
   }
   counters.downloaded += r.body.size();
@@ -107,10 +107,11 @@ void train_step(const DeviceBatch& batch, int size, LoaderResult& result, std::v
 
 }  // namespace
 
-LoaderResult run_loader(const std::vector<sluice::HttpRequest>& requests, const LoaderOptions& o) {
+LoaderResult run_loader(const std::vector<sluice::http::Request>& requests,
+                        const LoaderOptions& o) {
   LoaderResult result;
   result.requested = requests.size();
-  auto client = std::make_shared<sluice::HttpClient>();
+  auto client = std::make_shared<sluice::http::Client>();
   const auto fetch = sluice::http::fetch_stage(client, {.fail_on_error = true});
   const sluice::gpu::TransferStage transfer({.device = o.device, .device_buffers = 4});
   result.device = std::string(sluice::gpu::to_string(transfer.device()));

@@ -43,7 +43,7 @@ struct LoaderResult {
 
 /// Runs the pipeline over `requests` (skip policy: failures are counted, the run goes on).
 /// Throws when the transfer stage cannot start (e.g. --device cuda without a GPU).
-LoaderResult run_loader(const std::vector<sluice::HttpRequest>& requests,
+LoaderResult run_loader(const std::vector<sluice::http::Request>& requests,
                         const LoaderOptions& options);
 
 }  // namespace image_loader

@@ -15,18 +15,18 @@
 
 int main() {
   sluice::http_server::LocalServer server;
-  auto fetch = sluice::http::fetch_stage(std::make_shared<sluice::HttpClient>());
+  auto fetch = sluice::http::fetch_stage(std::make_shared<sluice::http::Client>());
   std::size_t bytes = 0;
   auto r =
       sluice::from("n", std::views::iota(1, 11))
           .map("request",
                [&](int n) {
-                 return sluice::HttpRequest{.url = server.url("/bytes?n=" + std::to_string(n))};
+                 return sluice::http::Request{.url = server.url("/bytes?n=" + std::to_string(n))};
                })
           .async_map("fetch", fetch, {.max_in_flight = 4})
           .sink("count",
-                [&](sluice::HttpResponse resp) {
-                  if (resp.success()) bytes += resp.body.size();
+                [&](sluice::http::Response resp) {
+                  if (resp.ok()) bytes += resp.body.size();
                 })
           .run();
   const auto jpeg = sluice::image::encode_test_image(0);

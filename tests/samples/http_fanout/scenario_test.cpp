@@ -6,7 +6,7 @@
 #include <chrono>
 #include <numeric>
 
-#include <sluice/http_client.hpp>
+#include <sluice/http/client.hpp>
 #include <sluice/http_server.hpp>
 
 #include "scenario.hpp"
@@ -117,7 +117,7 @@ TEST(Target, DelayIsAddedAsAQueryParameter) {
 }
 
 TEST(Target, BadUrlsAreRefusedWithTheReason) {
-  sluice::HttpClient client;
+  sluice::http::Client client;
   auto reason = [&](const std::string& url) {
     try {
       check_target(url, client, 2s);
