@@ -93,10 +93,10 @@ std::string base_url() {
 // Connections the client may open: every one costs a descriptor here, and a second one
 // when the server shares the process. Past the cap the client queues transfers instead
 // of failing them.
-long connection_cap() {
+std::size_t connection_cap() {
   const std::uint64_t limit = fd_limit();
   const std::uint64_t per_connection = external_server().empty() ? 2 : 1;
-  return limit > 512 ? static_cast<long>((limit - 256) / per_connection) : 128;
+  return limit > 512 ? static_cast<std::size_t>((limit - 256) / per_connection) : 128;
 }
 
 // One client for every case: its connections are reused from case to case, which keeps
@@ -300,7 +300,7 @@ void run_case(benchmark::State& state, const Case& c) {
     label += (label.empty() ? "" : "; ") + std::string("warm-up ERRORS ") +
              std::to_string(warmup.errors) + "/" + std::to_string(c.in_flight);
   }
-  if (c.strategy == "async" && c.in_flight > static_cast<std::size_t>(connection_cap())) {
+  if (c.strategy == "async" && c.in_flight > connection_cap()) {
     label += (label.empty() ? "" : "; ") + std::string("connections capped at ") +
              std::to_string(connection_cap()) + " (fd limit)";
   }
@@ -378,7 +378,7 @@ int main(int argc, char** argv) {
   const std::uint64_t limit = fd_limit();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  std::fprintf(stderr, "bench_http: fd limit %llu, server %s (%s), client connection cap %ld\n",
+  std::fprintf(stderr, "bench_http: fd limit %llu, server %s (%s), client connection cap %zu\n",
                static_cast<unsigned long long>(limit), base_url().c_str(),
                external_server().empty() ? "in this process" : "external", connection_cap());
   benchmark::AddCustomContext("server", external_server().empty() ? "in-process" : "external");

@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <future>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -153,6 +155,46 @@ TEST(http_client, PerHostConnectionCapQueuesTransfers) {
   ASSERT_TRUE(got.wait(kRequests));
   for (const auto& r : got.take()) EXPECT_TRUE(r.ok()) << r.error_message;
   EXPECT_LE(server.stats().connections_accepted, 4u);
+}
+
+TEST(http_client, UnlimitedAndHugeCapsRunEveryTransfer) {
+  // sluice::unlimited is "no cap"; a cap past what libcurl's long holds saturates rather
+  // than wrapping to a negative number that libcurl would refuse or misread.
+  sluice::http_server::LocalServer server;
+  for (const std::size_t cap : {sluice::unlimited, sluice::unlimited - 1, std::size_t{1} << 63}) {
+    sluice::http::ClientOptions options;
+    options.max_host_connections = cap;
+    options.max_total_connections = cap;
+    options.memory_budget_bytes = cap;
+    sluice::http::Client client(options);
+    Collector got;
+    constexpr int kRequests = 20;
+    for (int i = 0; i < kRequests; ++i)
+      client.submit({.url = server.url("/bytes?n=1000")}, got.callback());
+    ASSERT_TRUE(got.wait(kRequests)) << "cap " << cap;
+    for (const auto& r : got.take())
+      EXPECT_TRUE(r.ok()) << "cap " << cap << ": " << r.error_message;
+  }
+}
+
+TEST(http_client, AZeroCapIsRefusedNamingTheOption) {
+  const auto refusal = [](void (*set)(sluice::http::ClientOptions&)) -> std::string {
+    sluice::http::ClientOptions options;
+    set(options);
+    try {
+      sluice::http::Client client(options);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string host = refusal([](auto& o) { o.max_host_connections = 0; });
+  EXPECT_NE(host.find("max_host_connections"), std::string::npos) << host;
+  EXPECT_NE(host.find("sluice::unlimited"), std::string::npos) << host;
+  const std::string total = refusal([](auto& o) { o.max_total_connections = 0; });
+  EXPECT_NE(total.find("max_total_connections"), std::string::npos) << total;
+  const std::string budget = refusal([](auto& o) { o.memory_budget_bytes = 0; });
+  EXPECT_NE(budget.find("memory_budget_bytes"), std::string::npos) << budget;
 }
 
 TEST(http_client, FetchFromManyThreads) {

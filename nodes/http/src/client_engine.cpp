@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "fd_limit.hpp"
+#include "options_check.hpp"
 #include "sluice/completion.hpp"
 #include "url_scheme.hpp"
 
@@ -39,6 +40,7 @@ void init_curl_once() {
 
 Engine::Engine(ClientOptions options)
     : options_(std::move(options)), memory_(options_.memory_budget_bytes) {
+  check_options(options_);
   init_curl_once();
   if (options_.raise_fd_limit) raise_descriptor_limit();
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

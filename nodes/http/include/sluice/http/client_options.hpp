@@ -6,12 +6,13 @@
 #include <string>
 
 #include "sluice/http/retry.hpp"
+#include "sluice/options.hpp"
 
 namespace sluice::http {
 
 /// How a client behaves. The defaults are safe for fetching from untrusted URLs:
 /// http/https only (redirects too, at most 10), finite timeouts, a response size cap,
-/// TLS verification on.
+/// TLS verification on. Counts with no cap take sluice::unlimited.
 ///
 ///   sluice::http::ClientOptions opts;
 ///   opts.timeout = std::chrono::seconds(5);
@@ -30,9 +31,9 @@ struct ClientOptions {
   std::size_t max_header_bytes = 256u << 10;
   /// Bytes buffered across every transfer at once (bodies and headers being received,
   /// counted by their buffers' capacity). A transfer that would pass it ends with
-  /// ErrorKind::too_large, its body cut where it stopped; 0 = no budget. Thousands of
-  /// requests in flight against large bodies stay within it instead of within
-  /// max_response_bytes times their number.
+  /// ErrorKind::too_large, its body cut where it stopped; sluice::unlimited = no budget.
+  /// Thousands of requests in flight against large bodies stay within it instead of
+  /// within max_response_bytes times their number.
   std::size_t memory_budget_bytes = std::size_t{1} << 30;
   /// An attempt receiving fewer than low_speed_bytes per second for low_speed_time ends
   /// with ErrorKind::timeout (a server dripping bytes to hold a connection). Whole
@@ -50,16 +51,18 @@ struct ClientOptions {
   bool raise_fd_limit = true;
   /// Redirects followed per request (http and https targets only).
   long max_redirects = 10;
-  /// Connections open at once to one host; 0 = no cap. Transfers past it queue. (A cap
-  /// keeps every transfer on one multi handle; see Client.)
-  long max_host_connections = 0;
-  /// Connections open at once in all; 0 = no cap. Transfers past it queue.
-  long max_total_connections = 0;
+  /// Connections open at once to one host, at least 1; sluice::unlimited = no cap.
+  /// Transfers past it queue. (A cap keeps every transfer on one multi handle; see
+  /// Client.)
+  std::size_t max_host_connections = unlimited;
+  /// Connections open at once in all, at least 1; sluice::unlimited = no cap. Transfers
+  /// past it queue.
+  std::size_t max_total_connections = unlimited;
   /// Connections kept for reuse, per multi handle (see Client); 0 = automatic: that
-  /// handle's share of max_total_connections when set, else 10,000. (libcurl's own
+  /// handle's share of max_total_connections when capped, else 10,000. (libcurl's own
   /// default, 4 per transfer running at that moment, closes idle connections whenever
   /// the load dips, and the next burst reconnects.)
-  long connection_cache_size = 0;
+  std::size_t connection_cache_size = 0;
   /// Multiplex requests over one HTTP/2 connection when the server offers it.
   bool http2_multiplex = true;
   /// Verify the server's TLS certificate and host name. Turn off only for tests.
