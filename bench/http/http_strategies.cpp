@@ -1,7 +1,7 @@
 // bench_http: three ways to make many HTTP requests against a server that answers after a
 // fixed delay:
 //
-//   sequential   one thread, blocking HttpClient::fetch calls one after another
+//   sequential   one thread, blocking http::Client::fetch calls one after another
 //   threadpool   N threads, each making blocking fetch calls (N = in-flight, <= 1000)
 //   async        a sluice pipeline: async_map over http::fetch_stage, max_in_flight = N
 //   curl_multi   no sluice: one thread driving a libcurl multi handle with N easy handles
@@ -10,7 +10,7 @@
 //
 // The server is sluice-http-server in another process when `--server=URL` (or the
 // environment variable SLUICE_BENCH_HTTP_SERVER) names one, as run.sh does; otherwise a
-// LocalHttpServer in this process. In-process, client and server share one descriptor
+// sluice::http_server::LocalServer in this process. In-process, client and server share one descriptor
 // limit, so 10,000 connections need 20,000 descriptors and the client's connection cap
 // halves; the label says so when a case is capped.
 //
@@ -24,7 +24,7 @@
 // `errors` counts non-2xx answers, transport errors and items the pipeline did
 // not deliver; a case with errors is also labelled "ERRORS". `cpu_us_per_req` is the
 // process's CPU time per request (the client's alone with --server; with the in-process
-// server, both), and `io_cpu_us_per_req` the part spent on the HttpClient's I/O threads
+// server, both), and `io_cpu_us_per_req` the part spent on the http::Client's I/O threads
 // ("sluice-http"): what is left of a core for the rest bounds the rate at zero delay.
 //
 //   bench_http                                   # the whole grid, in-process server
@@ -67,7 +67,7 @@ using namespace std::chrono_literals;
 
 // The fd soft limit, raised once before anything opens a socket.
 std::uint64_t fd_limit() {
-  static const std::uint64_t limit = sluice::raise_fd_limit();
+  static const std::uint64_t limit = sluice::http_server::raise_fd_limit();
   return limit;
 }
 
@@ -87,7 +87,7 @@ std::size_t& pipeline_threads() {
 
 std::string base_url() {
   if (!external_server().empty()) return external_server();
-  static sluice::LocalHttpServer s;
+  static sluice::http_server::LocalServer s;
   return s.base_url();
 }
 
@@ -102,13 +102,13 @@ long connection_cap() {
 
 // One client for every case: its connections are reused from case to case, which keeps
 // tens of thousands of sockets from piling up in TIME_WAIT.
-const std::shared_ptr<sluice::HttpClient>& client() {
+const std::shared_ptr<sluice::http::Client>& client() {
   static const auto c = [] {
-    sluice::HttpClientOptions options;
+    sluice::http::ClientOptions options;
     options.max_total_connections = connection_cap();
     options.timeout = 60s;
-    options.retry = sluice::HttpRetryPolicy::none();
-    return std::make_shared<sluice::HttpClient>(options);
+    options.retry = sluice::http::RetryPolicy::none();
+    return std::make_shared<sluice::http::Client>(options);
   }();
   return c;
 }
@@ -163,8 +163,8 @@ struct Outcome {
   std::uint64_t errors = 0;
 };
 
-sluice::HttpRequest make_request(const std::string& url) {
-  return sluice::HttpRequest{.url = url};
+sluice::http::Request make_request(const std::string& url) {
+  return sluice::http::Request{.url = url};
 }
 
 Outcome run_sequential(const std::string& url, std::size_t n) {
@@ -172,10 +172,10 @@ Outcome run_sequential(const std::string& url, std::size_t n) {
   out.latency_ms.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto start = Clock::now();
-    const sluice::HttpResponse r = client()->fetch(make_request(url));
+    const sluice::http::Response r = client()->fetch(make_request(url));
     out.latency_ms.push_back(
         std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-    if (!r.success()) ++out.errors;
+    if (!r.ok()) ++out.errors;
   }
   return out;
 }
@@ -191,9 +191,9 @@ Outcome run_threadpool(const std::string& url, std::size_t n, std::size_t thread
       pool.emplace_back([&] {
         for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
           const auto start = Clock::now();
-          const sluice::HttpResponse r = client()->fetch(make_request(url));
+          const sluice::http::Response r = client()->fetch(make_request(url));
           latency[i] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-          if (!r.success()) errors.fetch_add(1);
+          if (!r.ok()) errors.fetch_add(1);
         }
       });
     }
@@ -229,7 +229,7 @@ Outcome run_async(const std::string& url, std::size_t n, std::size_t in_flight) 
                   const auto i = filled.fetch_add(1);
                   if (i < latency.size())
                     latency[i] = static_cast<double>(now - static_cast<std::int64_t>(r.tag)) / 1e6;
-                  if (!r.success()) errors.fetch_add(1);
+                  if (!r.ok()) errors.fetch_add(1);
                 })
           .run({.threads = pipeline_threads(), .deadline = 120s});
   std::uint64_t errs = errors.load();

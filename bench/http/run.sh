@@ -248,7 +248,7 @@ print(f"async / wrk at 64 connections, zero delay = {comparison['async_over_wrk'
       f"(ceiling: {comparison['ceiling']}, the faster wrk)")
 print(f"client CPU per request: wrk -t1 {comparison['wrk_t1_cpu_us_per_req_median']:.1f} us, "
       f"async {comparison['async_cpu_us_per_req_median']:.1f} us, of which "
-      f"{comparison['async_io_cpu_us_per_req_median']:.1f} us on the HttpClient's I/O thread; "
+      f"{comparison['async_io_cpu_us_per_req_median']:.1f} us on the http::Client's I/O thread; "
       f"bare libcurl {comparison['curl_multi_cpu_us_per_req_median']:.1f} us")
 print(f"curl_multi / wrk = {comparison['curl_multi_over_wrk']:.2f} (what libcurl alone reaches here), "
       f"async / curl_multi = {comparison['async_over_curl_multi']:.2f} (what sluice keeps of it)")

@@ -58,7 +58,7 @@ struct Options {
 };
 
 // The URL of item `id`: one in ten is a fault, spread evenly over five kinds.
-std::string url_for(const sluice::LocalHttpServer& server, std::uint64_t id,
+std::string url_for(const sluice::http_server::LocalServer& server, std::uint64_t id,
                     std::chrono::milliseconds& timeout) {
   const std::string tag = "&id=" + std::to_string(id);
   switch (draw(id, 1)) {
@@ -84,14 +84,14 @@ std::string url_for(const sluice::LocalHttpServer& server, std::uint64_t id,
 }
 
 int run(const Options& opt) {
-  sluice::LocalHttpServer server;
-  sluice::HttpClientOptions client_options;
+  sluice::http_server::LocalServer server;
+  sluice::http::ClientOptions client_options;
   client_options.max_response_bytes = 256 * 1024;
   client_options.timeout = 5s;
   // A 429's Retry-After is honoured once, then the second 429 is the answer.
   client_options.retry =
-      sluice::HttpRetryPolicy{.max_attempts = 2, .base_delay = 1ms, .budget_ratio = 1.0};
-  auto client = std::make_shared<sluice::HttpClient>(client_options);
+      sluice::http::RetryPolicy{.max_attempts = 2, .base_delay = 1ms, .budget_ratio = 1.0};
+  auto client = std::make_shared<sluice::http::Client>(client_options);
   const auto fetch = sluice::http::fetch_stage(client, {.fail_on_error = true});
 
   // Per id, how many times each fate was seen: each id must end with exactly one.
@@ -127,7 +127,7 @@ int run(const Options& opt) {
                    const std::uint64_t want = r.tag % 1000 + 1;
                    bool good = r.body.size() == want;
                    for (std::size_t i = 0; good && i < r.body.size(); i += 97) {
-                     good = r.body[i] == sluice::pattern_byte(i);
+                     good = r.body[i] == sluice::http_server::pattern_byte(i);
                    }
                    if (!good) bad_bodies.fetch_add(1);
                  }
@@ -172,9 +172,9 @@ int run(const Options& opt) {
             << report.cancelled << "\n";
   std::cout << "  http: requests " << c.submitted << ", attempts " << c.attempts << ", retries "
             << c.retries << ", by kind:";
-  for (std::size_t k = 0; k < sluice::kHttpErrorKinds; ++k) {
+  for (std::size_t k = 0; k < sluice::http::kErrorKinds; ++k) {
     if (c.by_error[k] != 0) {
-      std::cout << " " << sluice::to_string(static_cast<sluice::HttpError>(k)) << "="
+      std::cout << " " << sluice::http::to_string(static_cast<sluice::http::ErrorKind>(k)) << "="
                 << c.by_error[k];
     }
   }

@@ -161,13 +161,13 @@ int main(int argc, char** argv) {
   Terminal terminal(isatty(STDERR_FILENO) != 0 && !json);
 
   try {
-    std::optional<sluice::LocalHttpServer> server;
+    std::optional<sluice::http_server::LocalServer> server;
     std::function<std::string(microseconds)> url_for;
     if (url.empty()) {
       server.emplace();
       url_for = [&server](microseconds d) { return with_delay(server->url("/delay"), d); };
     } else {
-      sluice::HttpClient probe;
+      sluice::http::Client probe;
       check_target(url, probe);
       url_for = [&url](microseconds d) { return with_delay(url, d); };
     }

@@ -107,8 +107,8 @@ int main(int argc, char** argv) {
     if (dataset.generated > 0 && !json) {
       std::cerr << "generated " << dataset.generated << " test images in " << cache << "\n";
     }
-    sluice::LocalHttpServer server_a({.static_root = dataset.root});
-    sluice::LocalHttpServer server_b({.static_root = dataset.root});
+    sluice::http_server::LocalServer server_a({.static_root = dataset.root});
+    sluice::http_server::LocalServer server_b({.static_root = dataset.root});
     const auto sets =
         image_loader::make_image_sets(dataset, server_a.url("/static/"), server_b.url("/static/"));
     const image_loader::LoaderResult result = image_loader::run_loader(sets, options);

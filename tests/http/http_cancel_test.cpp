@@ -95,8 +95,8 @@ std::size_t cancels_to_run() {
 }
 
 TEST(http_random_cancels, EveryRunReturnsBalancedAndThePipelineRunsAgain) {
-  sluice::LocalHttpServer server;
-  auto client = std::make_shared<sluice::HttpClient>();
+  sluice::http_server::LocalServer server;
+  auto client = std::make_shared<sluice::http::Client>();
   const auto fetch = sluice::http::fetch_stage(client);
   DelayedEcho echo;
   std::uint64_t items = 100'000;  // more than any cancelled run gets through

@@ -17,7 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 using sluice_http_test::Collector;
 
-void run_wave(sluice::HttpClient& client, const sluice::LocalHttpServer& server,
+void run_wave(sluice::http::Client& client, const sluice::http_server::LocalServer& server,
               std::size_t requests, std::size_t wave) {
   Collector got;
   for (std::size_t i = 0; i < requests; ++i) {
@@ -28,16 +28,16 @@ void run_wave(sluice::HttpClient& client, const sluice::LocalHttpServer& server,
   }
   ASSERT_TRUE(got.wait(requests, 60s)) << "wave " << wave << " lost " << requests - got.size();
   for (const auto& r : got.take()) {
-    ASSERT_TRUE(r.success()) << "wave " << wave << ": " << sluice::to_string(r.error) << " "
-                             << r.error_message;
+    ASSERT_TRUE(r.ok()) << "wave " << wave << ": " << sluice::http::to_string(r.error) << " "
+                        << r.error_message;
   }
 }
 
 TEST(http_connections, ColdStartAndWavesOpenNoMoreConnectionsThanInFlight) {
-  sluice::LocalHttpServer server;
-  sluice::HttpClientOptions options;
-  options.retry = sluice::HttpRetryPolicy::none();  // a refusal would show, not be retried
-  sluice::HttpClient client(options);
+  sluice::http_server::LocalServer server;
+  sluice::http::ClientOptions options;
+  options.retry = sluice::http::RetryPolicy::none();  // a refusal would show, not be retried
+  sluice::http::Client client(options);
   constexpr std::size_t kInFlight = 1000;
   run_wave(client, server, kInFlight, 0);  // cold: every connection is new
   const auto cold = client.counters();
@@ -54,15 +54,14 @@ TEST(http_connections, ColdStartAndWavesOpenNoMoreConnectionsThanInFlight) {
   EXPECT_LE(c.connections_opened, kInFlight + kInFlight / 20)
       << "idle connections were stranded in other multi handles and new ones opened";
   EXPECT_LE(server.stats().connections_accepted, c.connections_opened);
-  EXPECT_EQ(c.errors(sluice::HttpError::refused), 0u);
+  EXPECT_EQ(c.errors(sluice::http::ErrorKind::refused), 0u);
   EXPECT_EQ(c.completed, 3000u);
 }
 
 TEST(http_connections, SequentialRequestsUseOneConnection) {
-  sluice::LocalHttpServer server;
-  sluice::HttpClient client;
-  for (int i = 0; i < 50; ++i)
-    ASSERT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).success());
+  sluice::http_server::LocalServer server;
+  sluice::http::Client client;
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).ok());
   EXPECT_EQ(client.counters().connections_opened, 1u);
   EXPECT_EQ(client.counters().open_connections, 1u);
 }

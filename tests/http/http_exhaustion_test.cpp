@@ -19,7 +19,7 @@
 namespace {
 
 using namespace std::chrono_literals;
-using sluice::HttpError;
+using sluice::http::ErrorKind;
 using sluice_http_test::Collector;
 
 /// Lowers the soft descriptor limit for its lifetime.
@@ -47,14 +47,14 @@ TEST(http_exhaustion, AThousandInFlightWith256DescriptorsEachEndOnceAndSayWhy) {
   {
     LoweredDescriptorLimit limit(256);
     ASSERT_TRUE(limit.ok());
-    sluice::LocalHttpServerOptions server_options;
+    sluice::http_server::LocalServerOptions server_options;
     server_options.raise_fd_limit = false;
-    sluice::LocalHttpServer server(server_options);
-    sluice::HttpClientOptions options;
+    sluice::http_server::LocalServer server(server_options);
+    sluice::http::ClientOptions options;
     options.raise_fd_limit = false;  // the point is to run short
     options.timeout = 3s;            // a connection the starved server never accepts ends
-    options.retry = sluice::HttpRetryPolicy::none();
-    sluice::HttpClient client(options);
+    options.retry = sluice::http::RetryPolicy::none();
+    sluice::http::Client client(options);
     for (std::size_t i = 0; i < kRequests; ++i) {
       client.submit({.url = server.url("/delay?us=50000&id=" + std::to_string(i)), .tag = i},
                     got.callback());
@@ -64,36 +64,36 @@ TEST(http_exhaustion, AThousandInFlightWith256DescriptorsEachEndOnceAndSayWhy) {
     EXPECT_EQ(c.completed, kRequests);
     EXPECT_EQ(c.in_flight, 0u);
   }
-  std::array<std::size_t, sluice::kHttpErrorKinds> kinds{};
+  std::array<std::size_t, sluice::http::kErrorKinds> kinds{};
   std::vector<int> seen(kRequests, 0);
   std::string no_descriptor_message;
   for (const auto& r : got.take()) {
     ASSERT_LT(r.tag, kRequests);
     ++seen[r.tag];
     ++kinds[static_cast<std::size_t>(r.error)];
-    if (r.error == HttpError::no_descriptors) no_descriptor_message = r.error_message;
-    EXPECT_TRUE(r.error == HttpError::none || r.error == HttpError::no_descriptors ||
-                r.error == HttpError::timeout || r.error == HttpError::reset)
-        << sluice::to_string(r.error) << ": " << r.error_message;
+    if (r.error == ErrorKind::no_descriptors) no_descriptor_message = r.error_message;
+    EXPECT_TRUE(r.error == ErrorKind::none || r.error == ErrorKind::no_descriptors ||
+                r.error == ErrorKind::timeout || r.error == ErrorKind::reset)
+        << sluice::http::to_string(r.error) << ": " << r.error_message;
   }
   for (std::size_t i = 0; i < kRequests; ++i) ASSERT_EQ(seen[i], 1) << "request " << i;
-  EXPECT_GT(kinds[static_cast<std::size_t>(HttpError::no_descriptors)], 0u);
-  EXPECT_GT(kinds[static_cast<std::size_t>(HttpError::none)], 0u) << "some got through";
-  EXPECT_EQ(kinds[static_cast<std::size_t>(HttpError::refused)], 0u)
+  EXPECT_GT(kinds[static_cast<std::size_t>(ErrorKind::no_descriptors)], 0u);
+  EXPECT_GT(kinds[static_cast<std::size_t>(ErrorKind::none)], 0u) << "some got through";
+  EXPECT_EQ(kinds[static_cast<std::size_t>(ErrorKind::refused)], 0u)
       << "no server refused anything: running out of descriptors is not a refusal";
   EXPECT_NE(no_descriptor_message.find("RLIMIT_NOFILE soft 256"), std::string::npos)
       << no_descriptor_message;
 
   // With the limit back, the same kind of client works again.
-  sluice::LocalHttpServer server;
-  sluice::HttpClient client;
-  EXPECT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).success());
+  sluice::http_server::LocalServer server;
+  sluice::http::Client client;
+  EXPECT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).ok());
 }
 
 TEST(http_exhaustion, AThousandInFlightAgainstARefusingPortAllEndRefused) {
-  sluice::HttpClientOptions options;
-  options.retry = sluice::HttpRetryPolicy::none();
-  sluice::HttpClient client(options);
+  sluice::http::ClientOptions options;
+  options.retry = sluice::http::RetryPolicy::none();
+  sluice::http::Client client(options);
   const std::string url = sluice_http_test::refused_url();
   constexpr std::size_t kRequests = 1000;
   Collector got;
@@ -103,7 +103,7 @@ TEST(http_exhaustion, AThousandInFlightAgainstARefusingPortAllEndRefused) {
   for (const auto& r : got.take()) {
     ASSERT_LT(r.tag, kRequests);
     ++seen[r.tag];
-    EXPECT_EQ(r.error, HttpError::refused) << r.error_message;
+    EXPECT_EQ(r.error, ErrorKind::refused) << r.error_message;
   }
   for (std::size_t i = 0; i < kRequests; ++i) ASSERT_EQ(seen[i], 1) << "request " << i;
 }

@@ -14,11 +14,11 @@
 namespace {
 
 using namespace std::chrono_literals;
-using sluice::HttpError;
+using sluice::http::ErrorKind;
 
 TEST(http_pipeline, FetchesThroughAsyncMap) {
-  sluice::LocalHttpServer server;
-  auto client = std::make_shared<sluice::HttpClient>();
+  sluice::http_server::LocalServer server;
+  auto client = std::make_shared<sluice::http::Client>();
   const auto fetch = sluice::http::fetch_stage(client);
   constexpr int kItems = 2'000;
   std::atomic<int> good{0};
@@ -36,7 +36,7 @@ TEST(http_pipeline, FetchesThroughAsyncMap) {
                      {.max_in_flight = 100, .on_cancel = [fetch] { fetch.cancel(); }})
           .sink("check",
                 [&](const sluice::http::Response& r) {
-                  if (r.success() && r.body.size() == r.tag % 100 + 1) good.fetch_add(1);
+                  if (r.ok() && r.body.size() == r.tag % 100 + 1) good.fetch_add(1);
                   bytes.fetch_add(r.body.size());
                 })
           .run({.threads = 2, .deadline = 10s});
@@ -52,8 +52,8 @@ TEST(http_pipeline, FetchesThroughAsyncMap) {
 }
 
 TEST(http_pipeline, ErrorsAreDataUnlessAskedToFail) {
-  sluice::LocalHttpServer server;
-  auto client = std::make_shared<sluice::HttpClient>();
+  sluice::http_server::LocalServer server;
+  auto client = std::make_shared<sluice::http::Client>();
   std::atomic<int> refused{0};
   const auto urls = std::vector<std::string>{server.url("/status?code=503"), "file:///etc/passwd",
                                              server.url("/bytes?n=3")};
@@ -63,7 +63,7 @@ TEST(http_pipeline, ErrorsAreDataUnlessAskedToFail) {
           .async_map("fetch", sluice::http::fetch_stage(client), {.max_in_flight = 4})
           .sink("count",
                 [&](const sluice::http::Response& r) {
-                  if (r.error == HttpError::scheme_refused) refused.fetch_add(1);
+                  if (r.error == ErrorKind::scheme_refused) refused.fetch_add(1);
                 })
           .run({.deadline = 10s});
   EXPECT_EQ(data.delivered, 3u);
@@ -82,8 +82,8 @@ TEST(http_pipeline, ErrorsAreDataUnlessAskedToFail) {
 }
 
 TEST(http_pipeline, CancelledRunLeavesNoRequestBehind) {
-  sluice::LocalHttpServer server;
-  auto client = std::make_shared<sluice::HttpClient>();
+  sluice::http_server::LocalServer server;
+  auto client = std::make_shared<sluice::http::Client>();
   const auto fetch = sluice::http::fetch_stage(client);
   const auto start = std::chrono::steady_clock::now();
   const sluice::Report report =
@@ -101,7 +101,7 @@ TEST(http_pipeline, CancelledRunLeavesNoRequestBehind) {
   const auto c = client->counters();
   EXPECT_EQ(c.in_flight, 0u) << "every request the stage started has ended";
   EXPECT_EQ(c.completed, c.submitted);
-  EXPECT_EQ(c.errors(HttpError::cancelled), c.submitted);
+  EXPECT_EQ(c.errors(ErrorKind::cancelled), c.submitted);
   EXPECT_GT(c.submitted, 0u);
 }
 

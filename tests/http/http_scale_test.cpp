@@ -1,4 +1,4 @@
-// sluice::HttpClient at scale against the in-process LocalHttpServer: 10,000 delayed
+// sluice::http::Client at scale against the in-process http_server::LocalServer: 10,000 delayed
 // requests with 1,000 in flight, and cancelling 1,000 in flight.
 #include <atomic>
 #include <chrono>
@@ -16,15 +16,15 @@
 namespace {
 
 using namespace std::chrono_literals;
-using sluice::HttpError;
+using sluice::http::ErrorKind;
 using sluice_http_test::Collector;
 using sluice_http_test::eventually;
 using sluice_http_test::kSanitized;
 
 TEST(http_scale, TenThousandDelayedRequestsWithAThousandInFlight) {
-  sluice::raise_fd_limit();
-  sluice::LocalHttpServer server;
-  sluice::HttpClient client;
+  sluice::http_server::raise_fd_limit();
+  sluice::http_server::LocalServer server;
+  sluice::http::Client client;
 
   constexpr int kRequests = 10'000;
   constexpr int kInFlight = 1'000;
@@ -37,17 +37,17 @@ TEST(http_scale, TenThousandDelayedRequestsWithAThousandInFlight) {
   std::atomic<int> next{0};
   std::atomic<int> good{0};
   Collector finished;
-  std::function<void(sluice::HttpResponse)> on_done;
+  std::function<void(sluice::http::Response)> on_done;
   // Keeps kInFlight requests outstanding, the way an async_map stage with
   // max_in_flight = 1000 does: every completion starts the next request.
   const auto start_one = [&] {
     const int i = next.fetch_add(1);
     if (i < kRequests) client.submit({.url = url, .tag = static_cast<std::uint64_t>(i)}, on_done);
   };
-  on_done = [&](sluice::HttpResponse r) {
-    if (r.success()) good.fetch_add(1);
+  on_done = [&](sluice::http::Response r) {
+    if (r.ok()) good.fetch_add(1);
     start_one();
-    finished.callback()(sluice::HttpResponse{.status = r.status, .tag = r.tag});
+    finished.callback()(sluice::http::Response{.status = r.status, .tag = r.tag});
   };
 
   const auto start = std::chrono::steady_clock::now();
@@ -78,15 +78,15 @@ TEST(http_scale, CancelWithAThousandInFlightReturnsPromptlyAndLeavesNothing) {
   using sluice_http_test::still_open;
   using sluice_http_test::threads_named;
   const std::string kIoThread = "sluice-http";
-  sluice::raise_fd_limit();
+  sluice::http_server::raise_fd_limit();
   // Leak checks look only at what the client owns: its I/O thread, found by name, and
   // the descriptors that appeared while it lived, less the server's. Counting every
   // thread or descriptor of the process would also count whatever else runs meanwhile.
-  { sluice::HttpClient warm_up; }  // one-time library set-up is not a leak
+  { sluice::http::Client warm_up; }  // one-time library set-up is not a leak
   // A joined thread leaves /proc a moment after pthread_join returns.
   EXPECT_TRUE(eventually([&] { return threads_named(kIoThread).empty(); }, 10s));
 
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   // Descriptors opened since `before_client`, less the server's sockets. The table of
   // the server's sockets is read after the descriptors, so it holds every one listed.
   const auto client_opened_since = [&](const std::map<int, std::string>& before) {
@@ -100,7 +100,7 @@ TEST(http_scale, CancelWithAThousandInFlightReturnsPromptlyAndLeavesNothing) {
   const auto server_delay = 60s;
   Collector got;
   {
-    sluice::HttpClient client;
+    sluice::http::Client client;
     for (int i = 0; i < kInFlight / 2; ++i) {
       client.submit({.url = server.url("/hang")}, got.callback());
       client.submit(
@@ -129,15 +129,15 @@ TEST(http_scale, CancelWithAThousandInFlightReturnsPromptlyAndLeavesNothing) {
     const auto responses = got.take();
     ASSERT_EQ(responses.size(), static_cast<std::size_t>(kInFlight));
     for (const auto& r : responses) {
-      EXPECT_EQ(r.error, HttpError::cancelled);
+      EXPECT_EQ(r.error, ErrorKind::cancelled);
       EXPECT_FALSE(r.error_message.empty());
     }
     const auto c = client.counters();
-    EXPECT_EQ(c.errors(HttpError::cancelled), static_cast<std::uint64_t>(kInFlight));
+    EXPECT_EQ(c.errors(ErrorKind::cancelled), static_cast<std::uint64_t>(kInFlight));
     EXPECT_EQ(c.in_flight, 0u);
 
     // The client still works after a cancel.
-    EXPECT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).success());
+    EXPECT_TRUE(client.fetch({.url = server.url("/bytes?n=10")}).ok());
     client_descriptors.merge(client_opened_since(before_client));
   }
   // The destructor joined the I/O thread and closed every socket, the epoll set and the

@@ -130,8 +130,8 @@ class SilentListener {
 /// Collects responses from callbacks on the I/O thread; tests wait for a count.
 class Collector {
  public:
-  sluice::HttpClient::Callback callback() {
-    return [this](sluice::HttpResponse r) {
+  sluice::http::Client::Callback callback() {
+    return [this](sluice::http::Response r) {
       std::lock_guard lock(mutex_);
       responses_.push_back(std::move(r));
       arrived_.notify_all();
@@ -142,7 +142,7 @@ class Collector {
     std::unique_lock lock(mutex_);
     return arrived_.wait_for(lock, limit, [&] { return responses_.size() >= n; });
   }
-  std::vector<sluice::HttpResponse> take() {
+  std::vector<sluice::http::Response> take() {
     std::lock_guard lock(mutex_);
     return std::move(responses_);
   }
@@ -154,7 +154,7 @@ class Collector {
  private:
   std::mutex mutex_;
   std::condition_variable arrived_;
-  std::vector<sluice::HttpResponse> responses_;
+  std::vector<sluice::http::Response> responses_;
 };
 
 /// The thread ids of this process whose name (/proc/self/task/*/comm) is `name`: the

@@ -22,9 +22,9 @@
 namespace {
 
 using namespace std::chrono_literals;
-using sluice::HttpError;
-using sluice::HttpRetryPolicy;
-namespace hd = sluice::http_detail;
+using sluice::http::ErrorKind;
+using sluice::http::RetryPolicy;
+namespace hd = sluice::http::detail;
 using sluice_http_test::closed_port;
 using sluice_http_test::Collector;
 using sluice_http_test::SilentListener;
@@ -60,27 +60,27 @@ TEST(http_url_scheme, AllowsOnlyHttpAndHttps) {
 
 TEST(http_error_kind, ClassifiesCurlResults) {
   const hd::AttemptVerdicts none{};
-  EXPECT_EQ(hd::classify_curl_result(CURLE_OK, none), HttpError::none);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_COULDNT_CONNECT, none), HttpError::refused);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_COULDNT_RESOLVE_HOST, none), HttpError::dns);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_OPERATION_TIMEDOUT, none), HttpError::timeout);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_RECV_ERROR, none), HttpError::reset);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_PARTIAL_FILE, none), HttpError::reset);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_GOT_NOTHING, none), HttpError::reset);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_SEND_ERROR, none), HttpError::reset);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_FILESIZE_EXCEEDED, none), HttpError::too_large);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_OK, none), ErrorKind::none);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_COULDNT_CONNECT, none), ErrorKind::refused);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_COULDNT_RESOLVE_HOST, none), ErrorKind::dns);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_OPERATION_TIMEDOUT, none), ErrorKind::timeout);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_RECV_ERROR, none), ErrorKind::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_PARTIAL_FILE, none), ErrorKind::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_GOT_NOTHING, none), ErrorKind::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_SEND_ERROR, none), ErrorKind::reset);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_FILESIZE_EXCEEDED, none), ErrorKind::too_large);
   EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, {.body_too_large = true}),
-            HttpError::too_large);
+            ErrorKind::too_large);
   EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, {.headers_too_large = true}),
-            HttpError::too_large);
+            ErrorKind::too_large);
   EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, {.over_budget = true}),
-            HttpError::too_large);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, none), HttpError::other);
+            ErrorKind::too_large);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_WRITE_ERROR, none), ErrorKind::other);
   EXPECT_EQ(hd::classify_curl_result(CURLE_TOO_MANY_REDIRECTS, none),
-            HttpError::too_many_redirects);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_PEER_FAILED_VERIFICATION, none), HttpError::other);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_WEIRD_SERVER_REPLY, none), HttpError::protocol);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_BAD_CONTENT_ENCODING, none), HttpError::protocol);
+            ErrorKind::too_many_redirects);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_PEER_FAILED_VERIFICATION, none), ErrorKind::other);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_WEIRD_SERVER_REPLY, none), ErrorKind::protocol);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_BAD_CONTENT_ENCODING, none), ErrorKind::protocol);
 }
 
 TEST(http_error_kind, UnsupportedProtocolIsARefusedRedirectOnlyAfterA3xx) {
@@ -88,33 +88,33 @@ TEST(http_error_kind, UnsupportedProtocolIsARefusedRedirectOnlyAfterA3xx) {
   // line it cannot read: only the first follows a complete 3xx head.
   EXPECT_EQ(hd::classify_curl_result(CURLE_UNSUPPORTED_PROTOCOL,
                                      {.head_complete = true, .head_status = 302}),
-            HttpError::scheme_refused);
-  EXPECT_EQ(hd::classify_curl_result(CURLE_UNSUPPORTED_PROTOCOL, {}), HttpError::protocol);
+            ErrorKind::scheme_refused);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_UNSUPPORTED_PROTOCOL, {}), ErrorKind::protocol);
   EXPECT_EQ(hd::classify_curl_result(CURLE_UNSUPPORTED_PROTOCOL,
                                      {.head_complete = true, .head_status = 200}),
-            HttpError::protocol);
+            ErrorKind::protocol);
 }
 
 TEST(http_error_kind, OutOfMemoryWhileReadingTheHeadIsAHeaderOverTheCap) {
-  EXPECT_EQ(hd::classify_curl_result(CURLE_OUT_OF_MEMORY, {}), HttpError::too_large);
+  EXPECT_EQ(hd::classify_curl_result(CURLE_OUT_OF_MEMORY, {}), ErrorKind::too_large);
   EXPECT_EQ(hd::classify_curl_result(CURLE_OUT_OF_MEMORY, {.head_complete = true}),
-            HttpError::other);
+            ErrorKind::other);
 }
 
 TEST(http_error_kind, NamesEveryKind) {
-  EXPECT_STREQ(sluice::to_string(HttpError::none), "none");
-  EXPECT_STREQ(sluice::to_string(HttpError::scheme_refused), "scheme_refused");
-  EXPECT_STREQ(sluice::to_string(HttpError::protocol), "protocol");
-  EXPECT_STREQ(sluice::to_string(HttpError::too_many_redirects), "too_many_redirects");
-  EXPECT_STREQ(sluice::to_string(HttpError::other), "other");
-  EXPECT_EQ(static_cast<std::size_t>(HttpError::other) + 1, sluice::kHttpErrorKinds);
-  for (std::size_t k = 0; k < sluice::kHttpErrorKinds; ++k) {
-    EXPECT_STRNE(sluice::to_string(static_cast<HttpError>(k)), "unknown") << k;
+  EXPECT_STREQ(sluice::http::to_string(ErrorKind::none), "none");
+  EXPECT_STREQ(sluice::http::to_string(ErrorKind::scheme_refused), "scheme_refused");
+  EXPECT_STREQ(sluice::http::to_string(ErrorKind::protocol), "protocol");
+  EXPECT_STREQ(sluice::http::to_string(ErrorKind::too_many_redirects), "too_many_redirects");
+  EXPECT_STREQ(sluice::http::to_string(ErrorKind::other), "other");
+  EXPECT_EQ(static_cast<std::size_t>(ErrorKind::other) + 1, sluice::http::kErrorKinds);
+  for (std::size_t k = 0; k < sluice::http::kErrorKinds; ++k) {
+    EXPECT_STRNE(sluice::http::to_string(static_cast<ErrorKind>(k)), "unknown") << k;
   }
 }
 
 TEST(http_headers, LookUpIgnoresCase) {
-  sluice::HttpResponse r;
+  sluice::http::Response r;
   r.headers = {{"Content-Type", "text/plain"}, {"Retry-After", "3"}, {"retry-after", "9"}};
   EXPECT_EQ(r.header("content-type"), "text/plain");
   EXPECT_EQ(r.header("RETRY-AFTER"), "3");  // the first one
@@ -124,7 +124,7 @@ TEST(http_headers, LookUpIgnoresCase) {
 // ---- the retry schedule -------------------------------------------------------------
 
 TEST(http_retry_schedule, BackoffCeilingDoublesUpToTheCap) {
-  HttpRetryPolicy p{.max_attempts = 10, .base_delay = 100ms, .max_delay = 1s};
+  RetryPolicy p{.max_attempts = 10, .base_delay = 100ms, .max_delay = 1s};
   EXPECT_EQ(hd::backoff_ceiling(p, 1), 100ms);
   EXPECT_EQ(hd::backoff_ceiling(p, 2), 200ms);
   EXPECT_EQ(hd::backoff_ceiling(p, 3), 400ms);
@@ -134,7 +134,7 @@ TEST(http_retry_schedule, BackoffCeilingDoublesUpToTheCap) {
 }
 
 TEST(http_retry_schedule, FullJitterSpansZeroToTheCeiling) {
-  HttpRetryPolicy p{.max_attempts = 10, .base_delay = 100ms, .max_delay = 1s};
+  RetryPolicy p{.max_attempts = 10, .base_delay = 100ms, .max_delay = 1s};
   EXPECT_EQ(hd::backoff_delay(p, 3, 0.0), 0ms);
   EXPECT_EQ(hd::backoff_delay(p, 3, 0.5), 200ms);
   EXPECT_EQ(hd::backoff_delay(p, 3, 1.0), 400ms);
@@ -157,37 +157,37 @@ TEST(http_retry_schedule, ParsesRetryAfter) {
 }
 
 TEST(http_retry_schedule, RetriesConnectFailures429And5xx) {
-  const HttpRetryPolicy p = HttpRetryPolicy::with_attempts(3);
-  const auto retryable = [&](HttpError e, int status, bool connected, const char* method) {
+  const RetryPolicy p = RetryPolicy::with_attempts(3);
+  const auto retryable = [&](ErrorKind e, int status, bool connected, const char* method) {
     return hd::is_retryable({e, status, connected}, method, p);
   };
-  EXPECT_TRUE(retryable(HttpError::refused, 0, false, "POST"));
-  EXPECT_TRUE(retryable(HttpError::timeout, 0, false, "POST"));  // connect timeout
-  EXPECT_FALSE(retryable(HttpError::timeout, 0, true, "GET"));   // the server was slow
-  EXPECT_TRUE(retryable(HttpError::reset, 0, true, "GET"));
-  EXPECT_FALSE(retryable(HttpError::reset, 0, true, "POST"));  // it may have acted
-  EXPECT_TRUE(retryable(HttpError::none, 503, true, "POST"));
-  EXPECT_TRUE(retryable(HttpError::none, 429, true, "POST"));
-  EXPECT_TRUE(retryable(HttpError::none, 500, true, "get"));
-  EXPECT_FALSE(retryable(HttpError::none, 500, true, "POST"));
-  EXPECT_FALSE(retryable(HttpError::none, 501, true, "GET"));
-  EXPECT_FALSE(retryable(HttpError::none, 404, true, "GET"));
-  EXPECT_FALSE(retryable(HttpError::none, 200, true, "GET"));
-  EXPECT_FALSE(retryable(HttpError::dns, 0, false, "GET"));
-  EXPECT_FALSE(retryable(HttpError::too_large, 200, true, "GET"));
-  EXPECT_FALSE(retryable(HttpError::scheme_refused, 0, false, "GET"));
-  EXPECT_FALSE(retryable(HttpError::cancelled, 0, false, "GET"));
+  EXPECT_TRUE(retryable(ErrorKind::refused, 0, false, "POST"));
+  EXPECT_TRUE(retryable(ErrorKind::timeout, 0, false, "POST"));  // connect timeout
+  EXPECT_FALSE(retryable(ErrorKind::timeout, 0, true, "GET"));   // the server was slow
+  EXPECT_TRUE(retryable(ErrorKind::reset, 0, true, "GET"));
+  EXPECT_FALSE(retryable(ErrorKind::reset, 0, true, "POST"));  // it may have acted
+  EXPECT_TRUE(retryable(ErrorKind::none, 503, true, "POST"));
+  EXPECT_TRUE(retryable(ErrorKind::none, 429, true, "POST"));
+  EXPECT_TRUE(retryable(ErrorKind::none, 500, true, "get"));
+  EXPECT_FALSE(retryable(ErrorKind::none, 500, true, "POST"));
+  EXPECT_FALSE(retryable(ErrorKind::none, 501, true, "GET"));
+  EXPECT_FALSE(retryable(ErrorKind::none, 404, true, "GET"));
+  EXPECT_FALSE(retryable(ErrorKind::none, 200, true, "GET"));
+  EXPECT_FALSE(retryable(ErrorKind::dns, 0, false, "GET"));
+  EXPECT_FALSE(retryable(ErrorKind::too_large, 200, true, "GET"));
+  EXPECT_FALSE(retryable(ErrorKind::scheme_refused, 0, false, "GET"));
+  EXPECT_FALSE(retryable(ErrorKind::cancelled, 0, false, "GET"));
 
-  HttpRetryPolicy unsafe = p;
+  RetryPolicy unsafe = p;
   unsafe.retry_unsafe_methods = true;
-  EXPECT_TRUE(hd::is_retryable({HttpError::reset, 0, true}, "POST", unsafe));
+  EXPECT_TRUE(hd::is_retryable({ErrorKind::reset, 0, true}, "POST", unsafe));
 }
 
 TEST(http_retry_schedule, StopsAfterMaxAttempts) {
-  const HttpRetryPolicy p{.max_attempts = 3, .base_delay = 10ms, .max_delay = 1s};
+  const RetryPolicy p{.max_attempts = 3, .base_delay = 10ms, .max_delay = 1s};
   hd::RetryBudget budget;
   hd::RetryInput in;
-  in.result = {HttpError::none, 503, true};
+  in.result = {ErrorKind::none, 503, true};
   in.method = "GET";
   in.unit = 1.0;
   in.submitted = 1000;
@@ -205,11 +205,11 @@ TEST(http_retry_schedule, StopsAfterMaxAttempts) {
 }
 
 TEST(http_retry_schedule, HonoursRetryAfterWithinTheCap) {
-  const HttpRetryPolicy p{
+  const RetryPolicy p{
       .max_attempts = 3, .base_delay = 10ms, .max_delay = 1s, .max_retry_after = 5s};
   hd::RetryBudget budget;
   hd::RetryInput in;
-  in.result = {HttpError::none, 429, true};
+  in.result = {ErrorKind::none, 429, true};
   in.method = "GET";
   in.submitted = 1000;
   in.retry_after = "2";
@@ -226,7 +226,7 @@ TEST(http_retry_schedule, HonoursRetryAfterWithinTheCap) {
 }
 
 TEST(http_retry_schedule, BudgetBoundsRetriesClientWide) {
-  const HttpRetryPolicy p{.max_attempts = 5, .budget_ratio = 0.1, .budget_floor = 2};
+  const RetryPolicy p{.max_attempts = 5, .budget_ratio = 0.1, .budget_floor = 2};
   hd::RetryBudget budget;
   // 100 requests submitted: floor 2 + 10% = 12 retries, no more.
   int granted = 0;
@@ -234,7 +234,7 @@ TEST(http_retry_schedule, BudgetBoundsRetriesClientWide) {
   EXPECT_EQ(granted, 12);
   // More traffic earns more allowance.
   EXPECT_TRUE(budget.try_spend(p, 200));
-  const HttpRetryPolicy floor_only{.max_attempts = 5, .budget_ratio = 0.0, .budget_floor = 1};
+  const RetryPolicy floor_only{.max_attempts = 5, .budget_ratio = 0.0, .budget_floor = 1};
   hd::RetryBudget small;
   EXPECT_TRUE(small.try_spend(floor_only, 1'000'000));
   EXPECT_FALSE(small.try_spend(floor_only, 1'000'000));
@@ -243,41 +243,41 @@ TEST(http_retry_schedule, BudgetBoundsRetriesClientWide) {
 // ---- the client, no HTTP server needed ----------------------------------------------
 
 TEST(http_client_no_server, RefusesOtherSchemesAtOnce) {
-  sluice::HttpClient client;
+  sluice::http::Client client;
   Collector got;
   const std::vector<std::string> urls = {"file:///etc/passwd", "gopher://127.0.0.1/",
                                          "dict://127.0.0.1/", "127.0.0.1/no-scheme"};
   for (const auto& url : urls) client.submit({.url = url}, got.callback());
   ASSERT_TRUE(got.wait(urls.size()));
   for (const auto& r : got.take()) {
-    EXPECT_EQ(r.error, HttpError::scheme_refused) << r.url;
+    EXPECT_EQ(r.error, ErrorKind::scheme_refused) << r.url;
     EXPECT_EQ(r.attempts, 0) << "nothing was sent";
     EXPECT_TRUE(r.body.empty());
     EXPECT_NE(r.error_message.find(r.url), std::string::npos) << r.error_message;
   }
   const auto c = client.counters();
-  EXPECT_EQ(c.errors(HttpError::scheme_refused), urls.size());
+  EXPECT_EQ(c.errors(ErrorKind::scheme_refused), urls.size());
   EXPECT_EQ(c.attempts, 0u);
   EXPECT_EQ(c.in_flight, 0u);
 }
 
 TEST(http_client_no_server, FetchOfAClosedPortIsRefused) {
-  sluice::HttpClient client;
+  sluice::http::Client client;
   const std::string url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
   const auto r = client.fetch({.url = url});
-  EXPECT_EQ(r.error, HttpError::refused) << r.error_message;
+  EXPECT_EQ(r.error, ErrorKind::refused) << r.error_message;
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.attempts, 1);
   EXPECT_NE(r.error_message.find(url), std::string::npos) << r.error_message;
 }
 
 TEST(http_client_no_server, RefusedConnectionsAreRetriedWithBackoff) {
-  sluice::HttpClient client;
+  sluice::http::Client client;
   const std::string url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
-  sluice::HttpRequest req{.url = url};
-  req.retry = HttpRetryPolicy{.max_attempts = 3, .base_delay = 5ms, .max_delay = 20ms};
+  sluice::http::Request req{.url = url};
+  req.retry = RetryPolicy{.max_attempts = 3, .base_delay = 5ms, .max_delay = 20ms};
   const auto r = client.fetch(req);
-  EXPECT_EQ(r.error, HttpError::refused);
+  EXPECT_EQ(r.error, ErrorKind::refused);
   EXPECT_EQ(r.attempts, 3);
   EXPECT_EQ(client.counters().attempts, 3u);
   EXPECT_EQ(client.counters().retries, 2u);
@@ -285,13 +285,13 @@ TEST(http_client_no_server, RefusedConnectionsAreRetriedWithBackoff) {
 
 TEST(http_client_no_server, TimesOutOnASilentServer) {
   SilentListener silent;
-  sluice::HttpClient client;
-  sluice::HttpRequest req{.url = silent.url("/x")};
+  sluice::http::Client client;
+  sluice::http::Request req{.url = silent.url("/x")};
   req.timeout = 100ms;
-  req.retry = HttpRetryPolicy::with_attempts(3);  // a response timeout is not retried
+  req.retry = RetryPolicy::with_attempts(3);  // a response timeout is not retried
   const auto start = std::chrono::steady_clock::now();
   const auto r = client.fetch(req);
-  EXPECT_EQ(r.error, HttpError::timeout) << r.error_message;
+  EXPECT_EQ(r.error, ErrorKind::timeout) << r.error_message;
   // One request was sent and, timed out, not sent again. (On a loaded machine the
   // 100 ms may end while still connecting; that attempt sent nothing and is retried,
   // so r.attempts may be more than one.)
@@ -305,13 +305,13 @@ TEST(http_client_no_server, CancelAllEndsHangingQueuedAndRetryingRequests) {
   Collector got;
   std::size_t submitted = 0;
   {
-    sluice::HttpClient client;
+    sluice::http::Client client;
     for (int i = 0; i < 200; ++i, ++submitted) client.submit({.url = silent.url()}, got.callback());
     // Waiting to retry, on a long backoff.
     const std::string refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
     for (int i = 0; i < 10; ++i, ++submitted) {
-      sluice::HttpRequest req{.url = refused};
-      req.retry = HttpRetryPolicy{.max_attempts = 5, .base_delay = 60s, .max_delay = 60s};
+      sluice::http::Request req{.url = refused};
+      req.retry = RetryPolicy{.max_attempts = 5, .base_delay = 60s, .max_delay = 60s};
       client.submit(req, got.callback());
     }
     // Wait until all 200 connects are under way and the 10 have failed once.
@@ -324,8 +324,8 @@ TEST(http_client_no_server, CancelAllEndsHangingQueuedAndRetryingRequests) {
     // cancel_all returns after the callbacks ran.
     const auto responses = got.take();
     EXPECT_EQ(responses.size(), submitted);
-    for (const auto& r : responses) EXPECT_EQ(r.error, HttpError::cancelled);
-    EXPECT_EQ(client.counters().errors(HttpError::cancelled), submitted);
+    for (const auto& r : responses) EXPECT_EQ(r.error, ErrorKind::cancelled);
+    EXPECT_EQ(client.counters().errors(ErrorKind::cancelled), submitted);
     EXPECT_EQ(client.counters().in_flight, 0u);
   }
 }
@@ -334,10 +334,10 @@ TEST(http_client_no_server, DestructorCancelsWhatIsLeft) {
   SilentListener silent;
   std::atomic<int> cancelled{0};
   {
-    sluice::HttpClient client;
+    sluice::http::Client client;
     for (int i = 0; i < 50; ++i) {
-      client.submit({.url = silent.url()}, [&](sluice::HttpResponse r) {
-        if (r.error == HttpError::cancelled) cancelled.fetch_add(1);
+      client.submit({.url = silent.url()}, [&](sluice::http::Response r) {
+        if (r.error == ErrorKind::cancelled) cancelled.fetch_add(1);
       });
     }
   }
@@ -345,10 +345,10 @@ TEST(http_client_no_server, DestructorCancelsWhatIsLeft) {
 }
 
 TEST(http_client_no_server, FetchFromACallbackIsALogicError) {
-  sluice::HttpClient client;
+  sluice::http::Client client;
   std::latch done(1);
   bool threw = false;
-  client.submit({.url = "file:///x"}, [&](sluice::HttpResponse) {
+  client.submit({.url = "file:///x"}, [&](sluice::http::Response) {
     try {
       client.fetch({.url = "file:///y"});
     } catch (const std::logic_error&) {
@@ -362,18 +362,18 @@ TEST(http_client_no_server, FetchFromACallbackIsALogicError) {
 
 TEST(http_client_no_server, ClientDestroyedFromItsOwnCallback) {
   SilentListener silent;
-  auto client = std::make_shared<sluice::HttpClient>();
+  auto client = std::make_shared<sluice::http::Client>();
   std::latch all_done(11);
   for (int i = 0; i < 10; ++i) {
-    client->submit({.url = silent.url()}, [&](sluice::HttpResponse r) {
-      EXPECT_EQ(r.error, HttpError::cancelled);
+    client->submit({.url = silent.url()}, [&](sluice::http::Response r) {
+      EXPECT_EQ(r.error, ErrorKind::cancelled);
       all_done.count_down();
     });
   }
   // The last reference goes away on the I/O thread itself.
   auto* raw = client.get();
   raw->submit({.url = "file:///x"},
-              [&all_done, keep = std::move(client)](sluice::HttpResponse) mutable {
+              [&all_done, keep = std::move(client)](sluice::http::Response) mutable {
                 keep.reset();
                 all_done.count_down();
               });
@@ -381,7 +381,7 @@ TEST(http_client_no_server, ClientDestroyedFromItsOwnCallback) {
 }
 
 TEST(http_fetch_stage, CompletesThroughACompletion) {
-  auto client = std::make_shared<sluice::HttpClient>();
+  auto client = std::make_shared<sluice::http::Client>();
   auto stage = sluice::http::fetch_stage(client);
   std::latch done(1);
   sluice::Outcome<sluice::http::Response> outcome;
@@ -392,12 +392,12 @@ TEST(http_fetch_stage, CompletesThroughACompletion) {
         }));
   done.wait();
   ASSERT_TRUE(outcome.ok());
-  EXPECT_EQ(outcome.value->error, HttpError::scheme_refused);
+  EXPECT_EQ(outcome.value->error, ErrorKind::scheme_refused);
   EXPECT_EQ(outcome.value->tag, 7u);
 }
 
 TEST(http_fetch_stage, FailOnErrorTurnsErrorsIntoFailures) {
-  auto client = std::make_shared<sluice::HttpClient>();
+  auto client = std::make_shared<sluice::http::Client>();
   auto stage = sluice::http::fetch_stage(client, {.fail_on_error = true});
   std::latch done(1);
   sluice::Outcome<sluice::http::Response> outcome;

@@ -93,7 +93,7 @@ FetchResult fetch(const std::string& url, const FetchOptions& options) {
 
 bool is_pattern(std::string_view body) {
   for (std::size_t i = 0; i < body.size(); ++i) {
-    if (body[i] != pattern_byte(i)) return false;
+    if (body[i] != http_server::pattern_byte(i)) return false;
   }
   return true;
 }

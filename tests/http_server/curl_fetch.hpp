@@ -48,7 +48,7 @@ class CurlSession {
 /// A request on a fresh handle (a new connection).
 FetchResult fetch(const std::string& url, const FetchOptions& options = {});
 
-/// True when body[i] == sluice::pattern_byte(i) for every i.
+/// True when body[i] == sluice::http_server::pattern_byte(i) for every i.
 bool is_pattern(std::string_view body);
 
 }  // namespace sluice::test

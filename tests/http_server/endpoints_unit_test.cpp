@@ -11,11 +11,11 @@
 #include "response_head.hpp"
 #include "static_files.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 namespace {
 
-HttpRequest get(std::string target) {
-  HttpRequest request;
+Request get(std::string target) {
+  Request request;
   request.method = "GET";
   request.target = std::move(target);
   return request;
@@ -96,7 +96,7 @@ TEST(Endpoints, MapPathsAndRefuseBadParameters) {
   EXPECT_EQ(route_request(get("/static/x"), state).status, 404);  // no root
   EXPECT_TRUE(route_request(get("/bytes"), state).bad_request);
 
-  HttpRequest put = get("/bytes?n=1");
+  Request put = get("/bytes?n=1");
   put.method = "PUT";
   EXPECT_EQ(route_request(put, state).status, 405);
   put.target = "/echo";
@@ -112,7 +112,7 @@ TEST(Endpoints, ResetAnnouncesMoreThanItSends) {
 }
 
 TEST(ResponseHead, FramesTheReply) {
-  Reply reply = text_reply(HttpEndpoint::status, 503, "busy\n");
+  Reply reply = text_reply(Endpoint::status, 503, "busy\n");
   reply.headers.emplace_back("Retry-After", "1");
   const std::string head = format_response_head(reply, 1, true, 12);
   EXPECT_EQ(head,
@@ -123,7 +123,7 @@ TEST(ResponseHead, FramesTheReply) {
             std::string::npos);
   EXPECT_NE(format_response_head(reply, 0, true, 0).find("Connection: keep-alive\r\n"),
             std::string::npos);
-  Reply empty = text_reply(HttpEndpoint::status, 204, "");
+  Reply empty = text_reply(Endpoint::status, 204, "");
   EXPECT_EQ(format_response_head(empty, 1, true, 0).find("Content-Length"), std::string::npos);
 }
 
@@ -165,4 +165,4 @@ TEST_F(StaticFiles, RefusesEverythingElse) {
 }
 
 }  // namespace
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

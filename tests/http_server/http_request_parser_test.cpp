@@ -1,16 +1,16 @@
-// HttpRequestParser: framing of heads and bodies, split at every byte boundary, and the
+// RequestParser: framing of heads and bodies, split at every byte boundary, and the
 // malformed requests it must refuse.
-#include "http_request_parser.hpp"
+#include "request_parser.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 namespace {
 
 // Feeds text in pieces of `step` bytes; returns the bytes consumed up to completion.
-std::size_t feed_in_steps(HttpRequestParser& parser, std::string_view text, std::size_t step) {
+std::size_t feed_in_steps(RequestParser& parser, std::string_view text, std::size_t step) {
   std::size_t used = 0;
   while (used < text.size() && !parser.complete() && !parser.failed()) {
     const auto piece = text.substr(used, std::min(step, text.size() - used));
@@ -21,8 +21,8 @@ std::size_t feed_in_steps(HttpRequestParser& parser, std::string_view text, std:
   return used;
 }
 
-TEST(HttpRequestParser, ParsesASimpleGet) {
-  HttpRequestParser parser(4096);
+TEST(RequestParser, ParsesASimpleGet) {
+  RequestParser parser(4096);
   const std::string text = "GET /bytes?n=5 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\n\r\n";
   EXPECT_EQ(parser.feed(text), text.size());
   ASSERT_TRUE(parser.complete());
@@ -36,11 +36,11 @@ TEST(HttpRequestParser, ParsesASimpleGet) {
   EXPECT_EQ(request.body_bytes, 0u);
 }
 
-TEST(HttpRequestParser, EveryByteSplitGivesTheSameRequest) {
+TEST(RequestParser, EveryByteSplitGivesTheSameRequest) {
   const std::string text =
       "POST /echo HTTP/1.1\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world";
   for (std::size_t step = 1; step <= text.size(); ++step) {
-    HttpRequestParser parser(4096);
+    RequestParser parser(4096);
     EXPECT_EQ(feed_in_steps(parser, text, step), text.size()) << "step " << step;
     ASSERT_TRUE(parser.complete()) << "step " << step;
     EXPECT_EQ(parser.request().body_bytes, 11u);
@@ -48,8 +48,8 @@ TEST(HttpRequestParser, EveryByteSplitGivesTheSameRequest) {
   }
 }
 
-TEST(HttpRequestParser, StopsAtTheEndOfARequestSoPipelinedOnesWait) {
-  HttpRequestParser parser(4096);
+TEST(RequestParser, StopsAtTheEndOfARequestSoPipelinedOnesWait) {
+  RequestParser parser(4096);
   const std::string first = "GET /a HTTP/1.1\r\n\r\n";
   const std::string text = first + "GET /b HTTP/1.1\r\n\r\n";
   EXPECT_EQ(parser.feed(text), first.size());
@@ -60,8 +60,8 @@ TEST(HttpRequestParser, StopsAtTheEndOfARequestSoPipelinedOnesWait) {
   EXPECT_EQ(parser.request().target, "/b");
 }
 
-TEST(HttpRequestParser, StopsAfterTheHeadForExpectContinue) {
-  HttpRequestParser parser(4096);
+TEST(RequestParser, StopsAfterTheHeadForExpectContinue) {
+  RequestParser parser(4096);
   const std::string head =
       "POST /echo HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n";
   EXPECT_EQ(parser.feed(head + "abc"), head.size());
@@ -72,29 +72,29 @@ TEST(HttpRequestParser, StopsAfterTheHeadForExpectContinue) {
   EXPECT_TRUE(parser.complete());
 }
 
-TEST(HttpRequestParser, CountsAChunkedBodyWithExtensionsAndTrailers) {
+TEST(RequestParser, CountsAChunkedBodyWithExtensionsAndTrailers) {
   const std::string text =
       "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5;name=value\r\nhello\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nX-Trailer: 1\r\n\r\n";
   for (std::size_t step : {std::size_t{1}, std::size_t{3}, text.size()}) {
-    HttpRequestParser parser(4096);
+    RequestParser parser(4096);
     EXPECT_EQ(feed_in_steps(parser, text, step), text.size());
     ASSERT_TRUE(parser.complete());
     EXPECT_EQ(parser.request().body_bytes, 5u + 26u);
   }
 }
 
-TEST(HttpRequestParser, Http10ClosesUnlessAskedToKeepAlive) {
-  HttpRequestParser plain(4096);
+TEST(RequestParser, Http10ClosesUnlessAskedToKeepAlive) {
+  RequestParser plain(4096);
   plain.feed("GET / HTTP/1.0\r\n\r\n");
   EXPECT_FALSE(plain.request().keep_alive);
-  HttpRequestParser kept(4096);
+  RequestParser kept(4096);
   kept.feed("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
   EXPECT_TRUE(kept.request().keep_alive);
 }
 
-TEST(HttpRequestParser, AcceptsBareLineFeedsAndLeadingBlankLines) {
-  HttpRequestParser parser(4096);
+TEST(RequestParser, AcceptsBareLineFeedsAndLeadingBlankLines) {
+  RequestParser parser(4096);
   parser.feed("\r\n\nGET /x HTTP/1.1\nHost: y\n\n");
   ASSERT_TRUE(parser.complete());
   EXPECT_EQ(parser.request().target, "/x");
@@ -107,10 +107,10 @@ struct Malformed {
   int status;
 };
 
-class HttpRequestParserRefuses : public ::testing::TestWithParam<Malformed> {};
+class RequestParserRefuses : public ::testing::TestWithParam<Malformed> {};
 
-TEST_P(HttpRequestParserRefuses, WithTheRightStatus) {
-  HttpRequestParser parser(256);
+TEST_P(RequestParserRefuses, WithTheRightStatus) {
+  RequestParser parser(256);
   const std::string_view text = GetParam().text;
   feed_in_steps(parser, text, text.size());
   ASSERT_TRUE(parser.failed()) << text;
@@ -119,7 +119,7 @@ TEST_P(HttpRequestParserRefuses, WithTheRightStatus) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Requests, HttpRequestParserRefuses,
+    Requests, RequestParserRefuses,
     ::testing::Values(
         Malformed{"NoRequestLine", "GARBAGE\r\n\r\n", 400},
         Malformed{"NoVersion", "GET /\r\n\r\n", 400},
@@ -143,16 +143,16 @@ INSTANTIATE_TEST_SUITE_P(
                   "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", 400}),
     [](const ::testing::TestParamInfo<Malformed>& info) { return std::string(info.param.name); });
 
-TEST(HttpRequestParser, RefusesAHeadLargerThanTheLimit) {
-  HttpRequestParser parser(256);
+TEST(RequestParser, RefusesAHeadLargerThanTheLimit) {
+  RequestParser parser(256);
   const std::string text = "GET / HTTP/1.1\r\nX-Big: " + std::string(300, 'x') + "\r\n\r\n";
   parser.feed(text);
   ASSERT_TRUE(parser.failed());
   EXPECT_EQ(parser.error_status(), 431);
 }
 
-TEST(HttpRequestParser, RefusesAHeadWithoutEndLargerThanTheLimitFedSlowly) {
-  HttpRequestParser parser(256);
+TEST(RequestParser, RefusesAHeadWithoutEndLargerThanTheLimitFedSlowly) {
+  RequestParser parser(256);
   for (int i = 0; i < 100 && !parser.failed(); ++i) parser.feed("GET / HTTP/1.1 xxxxxx");
   EXPECT_TRUE(parser.failed());
   EXPECT_EQ(parser.error_status(), 431);
@@ -161,18 +161,18 @@ TEST(HttpRequestParser, RefusesAHeadWithoutEndLargerThanTheLimitFedSlowly) {
 // Found by fuzzing: a chunk-size line over its limit was accepted when it arrived whole
 // and refused when it arrived in pieces, and chunk data past its size was refused with one
 // reason or another depending on the split.
-TEST(HttpRequestParser, ChunkedLineLimitsHoldAtEverySplit) {
+TEST(RequestParser, ChunkedLineLimitsHoldAtEverySplit) {
   const std::string long_extension = "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;" +
                                      std::string(1100, 'x') + "\r\nhello\r\n0\r\n\r\n";
   const std::string overrun =
       "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdefgh\r\n0\r\n\r\n";
   for (const std::size_t step : {std::size_t{1}, std::size_t{5}, std::size_t{4096}}) {
-    HttpRequestParser parser(4096);
+    RequestParser parser(4096);
     feed_in_steps(parser, long_extension, step);
     EXPECT_TRUE(parser.failed()) << "step " << step;
     EXPECT_EQ(parser.error_message(), "line too long in chunked body") << "step " << step;
 
-    HttpRequestParser other(4096);
+    RequestParser other(4096);
     feed_in_steps(other, overrun, step);
     EXPECT_TRUE(other.failed()) << "step " << step;
     EXPECT_EQ(other.error_message(), "chunk data longer than its size") << "step " << step;
@@ -180,4 +180,4 @@ TEST(HttpRequestParser, ChunkedLineLimitsHoldAtEverySplit) {
 }
 
 }  // namespace
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -76,16 +76,16 @@ bool drain(ClientSocket& socket) {
   }
 }
 
-TEST(LocalHttpServerConcurrency, HoldsThousandsOfDelayedConnectionsOnOneThread) {
+TEST(LocalServerConcurrency, HoldsThousandsOfDelayedConnectionsOnOneThread) {
   const std::size_t count = connection_count();
-  const std::uint64_t limit = raise_fd_limit();
+  const std::uint64_t limit = http_server::raise_fd_limit();
   if (limit < 2 * count + 100) {
     GTEST_SKIP() << "descriptor limit " << limit << " is too low for " << count
                  << " connections on both ends";
   }
   constexpr auto kDelay = 500ms;
   constexpr std::size_t kBodyBytes = 100;
-  LocalHttpServer server;
+  http_server::LocalServer server;
   const std::string request = "GET /bytes?n=" + std::to_string(kBodyBytes) + "&delay_us=" +
                               std::to_string(std::chrono::microseconds(kDelay).count()) +
                               " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
@@ -156,14 +156,14 @@ TEST(LocalHttpServerConcurrency, HoldsThousandsOfDelayedConnectionsOnOneThread) 
   const auto stats = server.stats();
   EXPECT_GE(stats.peak_active_connections, count);  // all open at the same moment
   EXPECT_EQ(stats.requests_received, count);
-  EXPECT_EQ(stats.count(HttpEndpoint::bytes), count);
+  EXPECT_EQ(stats.count(http_server::Endpoint::bytes), count);
   EXPECT_TRUE(test::eventually([&] { return server.active_connections() == 0; }));
   std::printf("%zu delayed connections held at once; all answered in %.2f s\n", count,
               std::chrono::duration<double>(elapsed).count());
 }
 
-TEST(LocalHttpServerConcurrency, CountersAreExactUnderConcurrentClients) {
-  LocalHttpServer server;
+TEST(LocalServerConcurrency, CountersAreExactUnderConcurrentClients) {
+  http_server::LocalServer server;
   constexpr int kThreads = 8;
   constexpr int kRequestsEach = 100;
   std::vector<std::thread> clients;
@@ -183,8 +183,9 @@ TEST(LocalHttpServerConcurrency, CountersAreExactUnderConcurrentClients) {
 
   const auto stats = server.stats();
   EXPECT_EQ(stats.requests_received, std::uint64_t{kThreads} * kRequestsEach);
-  EXPECT_EQ(stats.count(HttpEndpoint::bytes), std::uint64_t{kThreads} * kRequestsEach / 2);
-  EXPECT_EQ(stats.count(HttpEndpoint::status), std::uint64_t{kThreads} * kRequestsEach / 2);
+  EXPECT_EQ(stats.count(http_server::Endpoint::bytes), std::uint64_t{kThreads} * kRequestsEach / 2);
+  EXPECT_EQ(stats.count(http_server::Endpoint::status),
+            std::uint64_t{kThreads} * kRequestsEach / 2);
   EXPECT_EQ(stats.connections_accepted, std::uint64_t{kThreads});  // each session kept one
   EXPECT_TRUE(test::eventually([&] { return server.responses_sent() == stats.requests_received; }));
 }

@@ -1,4 +1,4 @@
-// LocalHttpServer endpoints through a real client (libcurl): what a client sees, and what
+// http_server::LocalServer endpoints through a real client (libcurl): what a client sees, and what
 // the server's counters say it saw.
 #include <sys/socket.h>
 
@@ -18,8 +18,8 @@ using namespace std::chrono_literals;
 using test::fetch;
 using test::FetchOptions;
 
-TEST(LocalHttpServer, StartsOnAnEphemeralLoopbackPortAndStops) {
-  LocalHttpServer server;
+TEST(LocalServer, StartsOnAnEphemeralLoopbackPortAndStops) {
+  http_server::LocalServer server;
   EXPECT_NE(server.port(), 0);
   EXPECT_TRUE(server.running());
   EXPECT_EQ(server.base_url(), "http://127.0.0.1:" + std::to_string(server.port()));
@@ -36,35 +36,35 @@ TEST(LocalHttpServer, StartsOnAnEphemeralLoopbackPortAndStops) {
   EXPECT_EQ(after.code, CURLE_COULDNT_CONNECT);
 }
 
-TEST(LocalHttpServer, TwoServersGetTwoPorts) {
-  LocalHttpServer a;
-  LocalHttpServer b;
+TEST(LocalServer, TwoServersGetTwoPorts) {
+  http_server::LocalServer a;
+  http_server::LocalServer b;
   EXPECT_NE(a.port(), b.port());
 }
 
-TEST(LocalHttpServer, ABusyPortIsAClearError) {
-  LocalHttpServer first;
-  LocalHttpServerOptions options;
+TEST(LocalServer, ABusyPortIsAClearError) {
+  http_server::LocalServer first;
+  http_server::LocalServerOptions options;
   options.port = first.port();
-  EXPECT_THROW(LocalHttpServer{options}, std::system_error);
+  EXPECT_THROW(http_server::LocalServer{options}, std::system_error);
   options.host = "not-an-address";
   options.port = 0;
-  EXPECT_THROW(LocalHttpServer{options}, std::invalid_argument);
+  EXPECT_THROW(http_server::LocalServer{options}, std::invalid_argument);
 }
 
-TEST(LocalHttpServer, DelayWaitsAtLeastTheRequestedTime) {
-  LocalHttpServer server;
+TEST(LocalServer, DelayWaitsAtLeastTheRequestedTime) {
+  http_server::LocalServer server;
   for (const int us : {200, 5000, 50000}) {
     const auto result = fetch(server.url("/delay?us=" + std::to_string(us)));
     ASSERT_EQ(result.code, CURLE_OK) << result.error;
     EXPECT_EQ(result.status, 200);
     EXPECT_GE(result.elapsed, std::chrono::microseconds(us)) << us;
   }
-  EXPECT_EQ(server.endpoint_count(HttpEndpoint::delay), 3u);
+  EXPECT_EQ(server.endpoint_count(http_server::Endpoint::delay), 3u);
 }
 
-TEST(LocalHttpServer, BytesSendsExactlyNPatternBytes) {
-  LocalHttpServer server;
+TEST(LocalServer, BytesSendsExactlyNPatternBytes) {
+  http_server::LocalServer server;
   for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{26}, std::size_t{4095},
                               std::size_t{100000}, std::size_t{5} << 20}) {
     const auto result = fetch(server.url("/bytes?n=" + std::to_string(n)));
@@ -74,13 +74,13 @@ TEST(LocalHttpServer, BytesSendsExactlyNPatternBytes) {
     EXPECT_TRUE(test::is_pattern(result.body)) << n;
     EXPECT_EQ(result.header("Content-Length"), std::to_string(n));
   }
-  EXPECT_EQ(server.endpoint_count(HttpEndpoint::bytes), 6u);
+  EXPECT_EQ(server.endpoint_count(http_server::Endpoint::bytes), 6u);
 }
 
-TEST(LocalHttpServer, ASlowReaderGetsTheWholeBody) {
+TEST(LocalServer, ASlowReaderGetsTheWholeBody) {
   // A small receive window makes the server's socket fill up again and again: the part
   // of each response it cannot write at once must follow, in order, none lost.
-  LocalHttpServer server;
+  http_server::LocalServer server;
   test::RawConnection connection(server.port(), 4096);
   constexpr std::size_t kBytes = 4 << 20;
   connection.send_all("GET /bytes?n=" + std::to_string(kBytes) +
@@ -96,8 +96,8 @@ TEST(LocalHttpServer, ASlowReaderGetsTheWholeBody) {
   EXPECT_TRUE(received.bytes.ends_with("\r\n\r\nabc"));
 }
 
-TEST(LocalHttpServer, DelayCombinesWithOtherEndpoints) {
-  LocalHttpServer server;
+TEST(LocalServer, DelayCombinesWithOtherEndpoints) {
+  http_server::LocalServer server;
   const auto bytes = fetch(server.url("/bytes?n=1000&delay_us=20000"));
   ASSERT_EQ(bytes.code, CURLE_OK) << bytes.error;
   EXPECT_EQ(bytes.body.size(), 1000u);
@@ -110,18 +110,18 @@ TEST(LocalHttpServer, DelayCombinesWithOtherEndpoints) {
   EXPECT_TRUE(test::is_pattern(sized.body));
 }
 
-TEST(LocalHttpServer, StatusAnswersTheRequestedCode) {
-  LocalHttpServer server;
+TEST(LocalServer, StatusAnswersTheRequestedCode) {
+  http_server::LocalServer server;
   for (const long code : {200L, 204L, 404L, 429L, 500L, 503L, 599L}) {
     const auto result = fetch(server.url("/status?code=" + std::to_string(code)));
     ASSERT_EQ(result.code, CURLE_OK) << result.error;
     EXPECT_EQ(result.status, code);
   }
-  EXPECT_EQ(server.endpoint_count(HttpEndpoint::status), 7u);
+  EXPECT_EQ(server.endpoint_count(http_server::Endpoint::status), 7u);
 }
 
-TEST(LocalHttpServer, FlakyFailsTheRequestedFraction) {
-  LocalHttpServer server;
+TEST(LocalServer, FlakyFailsTheRequestedFraction) {
+  http_server::LocalServer server;
   test::CurlSession session;  // one kept-alive connection
   int failures = 0;
   int retry_after = 0;
@@ -147,8 +147,8 @@ TEST(LocalHttpServer, FlakyFailsTheRequestedFraction) {
   EXPECT_NEAR(seeded, 300, 60);
 }
 
-TEST(LocalHttpServer, RedirectPointsWhereAsked) {
-  LocalHttpServer server;
+TEST(LocalServer, RedirectPointsWhereAsked) {
+  http_server::LocalServer server;
   const auto result = fetch(server.url("/redirect?to=file%3A%2F%2F%2Fetc%2Fpasswd"));
   ASSERT_EQ(result.code, CURLE_OK) << result.error;
   EXPECT_EQ(result.status, 302);
@@ -158,8 +158,8 @@ TEST(LocalHttpServer, RedirectPointsWhereAsked) {
   EXPECT_EQ(moved.header("Location"), "/bytes?n=1");
 }
 
-TEST(LocalHttpServer, EchoDescribesTheRequest) {
-  LocalHttpServer server;
+TEST(LocalServer, EchoDescribesTheRequest) {
+  http_server::LocalServer server;
   const std::string body(5000, 'x');  // large enough for curl to ask `Expect: 100-continue`
   const auto post = fetch(server.url("/echo?a=1"), {.method = "POST", .body = body});
   ASSERT_EQ(post.code, CURLE_OK) << post.error;
@@ -171,11 +171,11 @@ TEST(LocalHttpServer, EchoDescribesTheRequest) {
 
   const auto put = fetch(server.url("/echo"), {.method = "PUT", .body = "abc"});
   EXPECT_NE(put.body.find("\"method\":\"PUT\""), std::string::npos) << put.body;
-  EXPECT_EQ(server.endpoint_count(HttpEndpoint::echo), 2u);
+  EXPECT_EQ(server.endpoint_count(http_server::Endpoint::echo), 2u);
 }
 
-TEST(LocalHttpServer, PostIsAcceptedEverywhereAndItsBodyCounted) {
-  LocalHttpServer server;
+TEST(LocalServer, PostIsAcceptedEverywhereAndItsBodyCounted) {
+  http_server::LocalServer server;
   const auto result =
       fetch(server.url("/bytes?n=10"), {.method = "POST", .body = std::string(70000, 'p')});
   ASSERT_EQ(result.code, CURLE_OK) << result.error;
@@ -183,8 +183,8 @@ TEST(LocalHttpServer, PostIsAcceptedEverywhereAndItsBodyCounted) {
   EXPECT_EQ(result.header("X-Request-Body-Bytes"), "70000");
 }
 
-TEST(LocalHttpServer, ChunkedRequestBodiesAreCounted) {
-  LocalHttpServer server;
+TEST(LocalServer, ChunkedRequestBodiesAreCounted) {
+  http_server::LocalServer server;
   const auto response = test::exchange(
       server.port(),
       "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
@@ -193,8 +193,8 @@ TEST(LocalHttpServer, ChunkedRequestBodiesAreCounted) {
   EXPECT_NE(response.find("\"body_bytes\":7"), std::string::npos) << response;
 }
 
-TEST(LocalHttpServer, ExpectContinueGetsA100BeforeTheBody) {
-  LocalHttpServer server;
+TEST(LocalServer, ExpectContinueGetsA100BeforeTheBody) {
+  http_server::LocalServer server;
   test::RawConnection connection(server.port());
   connection.send_all(
       "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n"
@@ -207,16 +207,16 @@ TEST(LocalHttpServer, ExpectContinueGetsA100BeforeTheBody) {
   EXPECT_NE(final_response.bytes.find("\"body_bytes\":4"), std::string::npos);
 }
 
-TEST(LocalHttpServer, HeadSendsHeadersOnly) {
-  LocalHttpServer server;
+TEST(LocalServer, HeadSendsHeadersOnly) {
+  http_server::LocalServer server;
   const auto result = fetch(server.url("/bytes?n=1234"), {.method = "HEAD"});
   ASSERT_EQ(result.code, CURLE_OK) << result.error;
   EXPECT_EQ(result.header("Content-Length"), "1234");
   EXPECT_TRUE(result.body.empty());
 }
 
-TEST(LocalHttpServer, UnknownPathsAre404AndBadParameters400) {
-  LocalHttpServer server;
+TEST(LocalServer, UnknownPathsAre404AndBadParameters400) {
+  http_server::LocalServer server;
   EXPECT_EQ(fetch(server.url("/nowhere")).status, 404);
   const auto bad = fetch(server.url("/bytes?n=lots"));
   EXPECT_EQ(bad.status, 400);
@@ -227,12 +227,12 @@ TEST(LocalHttpServer, UnknownPathsAre404AndBadParameters400) {
   EXPECT_EQ(fetch(server.url("/bytes?n=1"), {.method = "DELETE"}).status, 405);
   const auto stats = server.stats();
   EXPECT_EQ(stats.bad_requests, 5u);
-  EXPECT_EQ(stats.count(HttpEndpoint::not_found), 1u);
-  EXPECT_EQ(stats.count(HttpEndpoint::bytes), 2u);
+  EXPECT_EQ(stats.count(http_server::Endpoint::not_found), 1u);
+  EXPECT_EQ(stats.count(http_server::Endpoint::bytes), 2u);
 }
 
-TEST(LocalHttpServer, MalformedRequestsGet400AndAClosedConnection) {
-  LocalHttpServer server;
+TEST(LocalServer, MalformedRequestsGet400AndAClosedConnection) {
+  http_server::LocalServer server;
   const auto response = test::exchange(server.port(), "NOT HTTP AT ALL\r\n\r\n");
   EXPECT_EQ(test::status_of(response), 400) << response;
   EXPECT_NE(response.find("Connection: close"), std::string::npos);
@@ -242,8 +242,8 @@ TEST(LocalHttpServer, MalformedRequestsGet400AndAClosedConnection) {
   EXPECT_EQ(server.stats().bad_requests, 2u);
 }
 
-TEST(LocalHttpServer, PipelinedRequestsAreAnsweredInOrder) {
-  LocalHttpServer server;
+TEST(LocalServer, PipelinedRequestsAreAnsweredInOrder) {
+  http_server::LocalServer server;
   test::RawConnection connection(server.port());
   connection.send_all(
       "GET /bytes?n=3&delay_us=20000 HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -264,8 +264,8 @@ TEST(LocalHttpServer, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(server.stats().connections_accepted, 1u);
 }
 
-TEST(LocalHttpServer, AHalfClosedClientStillGetsAnUndelayedAnswer) {
-  LocalHttpServer server;
+TEST(LocalServer, AHalfClosedClientStillGetsAnUndelayedAnswer) {
+  http_server::LocalServer server;
   test::RawConnection connection(server.port());
   connection.send_all("GET /bytes?n=100000 HTTP/1.1\r\nHost: t\r\n\r\n");
   ::shutdown(connection.fd(), SHUT_WR);  // as `nc` does at the end of its input
@@ -277,8 +277,8 @@ TEST(LocalHttpServer, AHalfClosedClientStillGetsAnUndelayedAnswer) {
   EXPECT_EQ(received.bytes.size() - body_at - 4, 100000u);
 }
 
-TEST(LocalHttpServer, Http10ConnectionsCloseAfterOneResponse) {
-  LocalHttpServer server;
+TEST(LocalServer, Http10ConnectionsCloseAfterOneResponse) {
+  http_server::LocalServer server;
   const auto response = test::exchange(server.port(), "GET /bytes?n=4 HTTP/1.0\r\n\r\n");
   EXPECT_EQ(test::status_of(response), 200);
   EXPECT_TRUE(response.ends_with("\r\n\r\nabcd")) << response;

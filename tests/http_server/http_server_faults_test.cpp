@@ -20,8 +20,8 @@ using test::eventually;
 using test::fetch;
 using test::RawConnection;
 
-TEST(LocalHttpServerFaults, ResetCutsTheBodyAndResetsTheConnection) {
-  LocalHttpServer server;
+TEST(LocalServerFaults, ResetCutsTheBodyAndResetsTheConnection) {
+  http_server::LocalServer server;
   RawConnection connection(server.port());
   connection.send_all("GET /reset?after=1000&n=5000 HTTP/1.1\r\nHost: t\r\n\r\n");
   const auto received = connection.receive(5s);
@@ -35,8 +35,8 @@ TEST(LocalHttpServerFaults, ResetCutsTheBodyAndResetsTheConnection) {
   EXPECT_TRUE(eventually([&] { return server.stats().resets >= 1u; }));
 }
 
-TEST(LocalHttpServerFaults, ResetIsAnErrorForCurlNotA200) {
-  LocalHttpServer server;
+TEST(LocalServerFaults, ResetIsAnErrorForCurlNotA200) {
+  http_server::LocalServer server;
   for (const char* path :
        {"/reset?after=0", "/reset?after=100", "/reset?after=200000&delay_us=1000"}) {
     const auto result = fetch(server.url(path));
@@ -44,24 +44,24 @@ TEST(LocalHttpServerFaults, ResetIsAnErrorForCurlNotA200) {
     EXPECT_TRUE(result.code == CURLE_RECV_ERROR || result.code == CURLE_PARTIAL_FILE)
         << path << ": " << result.error;
   }
-  EXPECT_EQ(server.endpoint_count(HttpEndpoint::reset), 3u);
+  EXPECT_EQ(server.endpoint_count(http_server::Endpoint::reset), 3u);
   EXPECT_TRUE(eventually([&] { return server.stats().resets >= 3u; }));
 }
 
-TEST(LocalHttpServerFaults, HangTimesTheClientOut) {
-  LocalHttpServer server;
+TEST(LocalServerFaults, HangTimesTheClientOut) {
+  http_server::LocalServer server;
   const auto result = fetch(server.url("/hang"), {.timeout = 300ms});
   EXPECT_EQ(result.code, CURLE_OPERATION_TIMEDOUT) << result.error;
   // curl times on CLOCK_MONOTONIC_RAW, this test on CLOCK_MONOTONIC: allow for the skew.
   EXPECT_GE(result.elapsed, 290ms) << result.error;
-  EXPECT_EQ(server.endpoint_count(HttpEndpoint::hang), 1u);
+  EXPECT_EQ(server.endpoint_count(http_server::Endpoint::hang), 1u);
   // The client closed its end: the server notices, closes and counts the abandoned request.
   EXPECT_TRUE(eventually([&] { return server.stats().abandoned >= 1u; }));
   EXPECT_TRUE(eventually([&] { return server.active_connections() == 0; }));
 }
 
-TEST(LocalHttpServerFaults, AClientLeavingDuringADelayIsCountedAndCleanedUp) {
-  LocalHttpServer server;
+TEST(LocalServerFaults, AClientLeavingDuringADelayIsCountedAndCleanedUp) {
+  http_server::LocalServer server;
   {
     RawConnection connection(server.port());
     connection.send_all("GET /delay?us=10000000 HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -73,8 +73,8 @@ TEST(LocalHttpServerFaults, AClientLeavingDuringADelayIsCountedAndCleanedUp) {
   EXPECT_EQ(server.responses_sent(), 0u);
 }
 
-TEST(LocalHttpServerFaults, StopClosesHangingAndDelayedConnections) {
-  auto server = std::make_unique<LocalHttpServer>();
+TEST(LocalServerFaults, StopClosesHangingAndDelayedConnections) {
+  auto server = std::make_unique<http_server::LocalServer>();
   std::vector<std::unique_ptr<RawConnection>> connections;
   for (int i = 0; i < 20; ++i) {
     connections.push_back(std::make_unique<RawConnection>(server->port()));
@@ -98,11 +98,11 @@ TEST(LocalHttpServerFaults, StopClosesHangingAndDelayedConnections) {
   server.reset();  // the destructor after stop() is fine too
 }
 
-TEST(LocalHttpServerFaults, DestructorStopsARunningServer) {
+TEST(LocalServerFaults, DestructorStopsARunningServer) {
   std::uint16_t port = 0;
   std::unique_ptr<RawConnection> hanging;
   {
-    LocalHttpServer server;
+    http_server::LocalServer server;
     port = server.port();
     hanging = std::make_unique<RawConnection>(port);
     hanging->send_all("GET /hang HTTP/1.1\r\nHost: t\r\n\r\n");

@@ -24,8 +24,8 @@ std::string body_of(const std::string& response) {
   return end == std::string::npos ? std::string() : response.substr(end + 4);
 }
 
-TEST(LocalHttpServerHostile, MalformedSendsExactlyTheBrokenBytesAndCloses) {
-  LocalHttpServer server;
+TEST(LocalServerHostile, MalformedSendsExactlyTheBrokenBytesAndCloses) {
+  http_server::LocalServer server;
   EXPECT_EQ(test::exchange(server.port(), get("/malformed")),
             "HTTP/1.1 abc\r\nContent-Length: 3\r\n\r\nok\n");
   EXPECT_EQ(test::exchange(server.port(), get("/malformed?kind=garbage")),
@@ -33,11 +33,11 @@ TEST(LocalHttpServerHostile, MalformedSendsExactlyTheBrokenBytesAndCloses) {
   const std::string twice = test::exchange(server.port(), get("/malformed?kind=length"));
   EXPECT_NE(twice.find("Content-Length: 3\r\nContent-Length: 7\r\n"), std::string::npos) << twice;
   EXPECT_EQ(test::status_of(test::exchange(server.port(), get("/malformed?kind=nope"))), 400);
-  EXPECT_EQ(server.endpoint_count(HttpEndpoint::malformed), 4u);
+  EXPECT_EQ(server.endpoint_count(http_server::Endpoint::malformed), 4u);
 }
 
-TEST(LocalHttpServerHostile, DripSendsTheHeadThenOneByteAtATime) {
-  LocalHttpServer server;
+TEST(LocalServerHostile, DripSendsTheHeadThenOneByteAtATime) {
+  http_server::LocalServer server;
   test::RawConnection connection(server.port());
   connection.send_all(get("/drip?n=5&every_us=20000"));
   const auto start = std::chrono::steady_clock::now();
@@ -48,8 +48,8 @@ TEST(LocalHttpServerHostile, DripSendsTheHeadThenOneByteAtATime) {
   EXPECT_EQ(body_of(received.bytes), "abcde");
 }
 
-TEST(LocalHttpServerHostile, HeadersSendsCountHeadersOfSizeBytes) {
-  LocalHttpServer server;
+TEST(LocalServerHostile, HeadersSendsCountHeadersOfSizeBytes) {
+  http_server::LocalServer server;
   const std::string response = test::exchange(server.port(), get("/headers?size=1000&count=3"));
   EXPECT_EQ(test::status_of(response), 200);
   for (const char* name : {"X-Filler-0: ", "X-Filler-1: ", "X-Filler-2: "}) {
@@ -61,8 +61,8 @@ TEST(LocalHttpServerHostile, HeadersSendsCountHeadersOfSizeBytes) {
   EXPECT_EQ(body_of(response), "ok\n");
 }
 
-TEST(LocalHttpServerHostile, GzipBodiesDecodeToThePattern) {
-  LocalHttpServer server;
+TEST(LocalServerHostile, GzipBodiesDecodeToThePattern) {
+  http_server::LocalServer server;
   for (const char* encoding : {"gzip", "deflate"}) {
     const std::string response =
         test::exchange(server.port(), get(std::string("/gzip?n=100000&encoding=") + encoding));
@@ -81,13 +81,13 @@ TEST(LocalHttpServerHostile, GzipBodiesDecodeToThePattern) {
     inflateEnd(&z);
     bool pattern = true;
     for (std::size_t i = 0; i < decoded.size(); ++i)
-      pattern = pattern && decoded[i] == pattern_byte(i);
+      pattern = pattern && decoded[i] == http_server::pattern_byte(i);
     EXPECT_TRUE(pattern) << encoding;
   }
 }
 
-TEST(LocalHttpServerHostile, RedirectLoopPointsOneHopFurther) {
-  LocalHttpServer server;
+TEST(LocalServerHostile, RedirectLoopPointsOneHopFurther) {
+  http_server::LocalServer server;
   const std::string response = test::exchange(server.port(), get("/redirect_loop?hop=41"));
   EXPECT_EQ(test::status_of(response), 302);
   EXPECT_NE(response.find("Location: /redirect_loop?hop=42\r\n"), std::string::npos) << response;

@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class LocalHttpServerStatic : public ::testing::Test {
+class LocalServerStatic : public ::testing::Test {
  protected:
   void SetUp() override {
     base_ = fs::temp_directory_path() /
@@ -26,9 +26,9 @@ class LocalHttpServerStatic : public ::testing::Test {
     std::ofstream(base_ / "root" / "hello.txt") << "hello, static\n";
     std::ofstream(base_ / "root" / "images" / "a b.jpg", std::ios::binary) << binary_;
     std::ofstream(base_ / "secret.txt") << "do not serve\n";
-    LocalHttpServerOptions options;
+    http_server::LocalServerOptions options;
     options.static_root = base_ / "root";
-    server_ = std::make_unique<LocalHttpServer>(options);
+    server_ = std::make_unique<http_server::LocalServer>(options);
   }
   void TearDown() override {
     server_.reset();
@@ -43,10 +43,10 @@ class LocalHttpServerStatic : public ::testing::Test {
 
   const std::string binary_ = std::string("\x00\xff\x10jpeg\r\n", 9) + std::string(100000, 'z');
   fs::path base_;
-  std::unique_ptr<LocalHttpServer> server_;
+  std::unique_ptr<http_server::LocalServer> server_;
 };
 
-TEST_F(LocalHttpServerStatic, ServesFilesWithTheirType) {
+TEST_F(LocalServerStatic, ServesFilesWithTheirType) {
   const auto text = test::fetch(server_->url("/static/hello.txt"));
   ASSERT_EQ(text.code, CURLE_OK) << text.error;
   EXPECT_EQ(text.status, 200);
@@ -57,16 +57,16 @@ TEST_F(LocalHttpServerStatic, ServesFilesWithTheirType) {
   EXPECT_EQ(image.status, 200);
   EXPECT_EQ(image.body, binary_);
   EXPECT_EQ(image.header("Content-Type"), "image/jpeg");
-  EXPECT_EQ(server_->endpoint_count(HttpEndpoint::static_file), 2u);
+  EXPECT_EQ(server_->endpoint_count(http_server::Endpoint::static_file), 2u);
 }
 
-TEST_F(LocalHttpServerStatic, MissingFilesAndFoldersAre404) {
+TEST_F(LocalServerStatic, MissingFilesAndFoldersAre404) {
   EXPECT_EQ(test::fetch(server_->url("/static/nope.txt")).status, 404);
   EXPECT_EQ(test::fetch(server_->url("/static/images")).status, 404);
   EXPECT_EQ(test::fetch(server_->url("/static/")).status, 404);
 }
 
-TEST_F(LocalHttpServerStatic, TraversalIsRefused) {
+TEST_F(LocalServerStatic, TraversalIsRefused) {
   EXPECT_EQ(raw_status("/static/../secret.txt"), 403);
   EXPECT_EQ(raw_status("/static/images/../../secret.txt"), 403);
   EXPECT_EQ(raw_status("/static/%2e%2e/secret.txt"), 403);
@@ -79,19 +79,19 @@ TEST_F(LocalHttpServerStatic, TraversalIsRefused) {
   EXPECT_EQ(result.body.find("do not serve"), std::string::npos);
 }
 
-TEST_F(LocalHttpServerStatic, ASymlinkOutOfTheRootIsRefused) {
+TEST_F(LocalServerStatic, ASymlinkOutOfTheRootIsRefused) {
   fs::create_symlink(base_ / "secret.txt", base_ / "root" / "link.txt");
   EXPECT_EQ(raw_status("/static/link.txt"), 403);
 }
 
-TEST(LocalHttpServerStaticRoot, AMissingRootIsAnError) {
-  LocalHttpServerOptions options;
+TEST(LocalServerStaticRoot, AMissingRootIsAnError) {
+  http_server::LocalServerOptions options;
   options.static_root = "/nonexistent/sluice/root";
-  EXPECT_THROW(LocalHttpServer{options}, std::invalid_argument);
+  EXPECT_THROW(http_server::LocalServer{options}, std::invalid_argument);
 }
 
-TEST(LocalHttpServerStaticRoot, NoRootMeans404) {
-  LocalHttpServer server;
+TEST(LocalServerStaticRoot, NoRootMeans404) {
+  http_server::LocalServer server;
   EXPECT_EQ(test::fetch(server.url("/static/hello.txt")).status, 404);
 }
 

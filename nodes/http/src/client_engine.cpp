@@ -12,10 +12,11 @@
 #include <utility>
 
 #include "fd_limit.hpp"
+#include "options_check.hpp"
 #include "sluice/completion.hpp"
 #include "url_scheme.hpp"
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 namespace {
 
@@ -30,15 +31,16 @@ void init_curl_once() {
   // curl_global_init is not thread-safe in every libcurl build: once per process.
   static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (init != CURLE_OK) {
-    throw std::runtime_error(std::string("sluice::HttpClient: curl_global_init failed: ") +
+    throw std::runtime_error(std::string("sluice::http::Client: curl_global_init failed: ") +
                              curl_easy_strerror(init));
   }
 }
 
 }  // namespace
 
-Engine::Engine(HttpClientOptions options)
+Engine::Engine(ClientOptions options)
     : options_(std::move(options)), memory_(options_.memory_budget_bytes) {
+  check_options(options_);
   init_curl_once();
   if (options_.raise_fd_limit) raise_descriptor_limit();
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -58,7 +60,7 @@ bool Engine::on_io_thread() const noexcept {
   return current_io_engine == this;
 }
 
-void Engine::submit(HttpRequest request, HttpClient::Callback on_done) {
+void Engine::submit(Request request, Client::Callback on_done) {
   auto transfer = std::make_unique<Transfer>();
   transfer->policy = request.retry.value_or(options_.retry);
   transfer->request = std::move(request);
@@ -108,15 +110,15 @@ void Engine::shutdown() {
   }
 }
 
-HttpCounters Engine::counters() const noexcept {
-  HttpCounters c;
+Counters Engine::counters() const noexcept {
+  Counters c;
   // completed first: it never passes submitted, so in_flight cannot go negative.
   c.completed = completed_.load(std::memory_order_acquire);
   c.submitted = submitted_.load(std::memory_order_acquire);
   c.in_flight = c.submitted - c.completed;
   c.attempts = attempts_.load(std::memory_order_relaxed);
   c.retries = retries_.load(std::memory_order_relaxed);
-  for (std::size_t i = 0; i < kHttpErrorKinds; ++i) {
+  for (std::size_t i = 0; i < kErrorKinds; ++i) {
     c.by_error[i] = by_error_[i].load(std::memory_order_relaxed);
   }
   c.buffered_bytes = memory_.held();
@@ -148,9 +150,9 @@ void Engine::run() noexcept {
   }
   cancel_done_cv_.notify_all();
   for (auto& transfer : left) {
-    HttpResponse response = synthetic_response(*transfer, HttpError::other,
-                                               "failed: " + describe_request(transfer->request) +
-                                                   ": the client's I/O loop could not start");
+    Response response = synthetic_response(*transfer, ErrorKind::other,
+                                           "failed: " + describe_request(transfer->request) +
+                                               ": the client's I/O loop could not start");
     complete(std::move(transfer), std::move(response));
   }
   for (const FreeEasy& f : free_easies_) curl_easy_cleanup(f.easy);
@@ -244,7 +246,7 @@ void Engine::start_attempt(SocketLoop& sockets, TransferPtr transfer) {
     if (auto refusal = refuse_scheme(t.request.url)) {
       complete(
           std::move(transfer),
-          synthetic_response(t, HttpError::scheme_refused,
+          synthetic_response(t, ErrorKind::scheme_refused,
                              "scheme refused: " + describe_request(t.request) + ": " + *refusal));
       return;
     }
@@ -260,7 +262,7 @@ void Engine::start_attempt(SocketLoop& sockets, TransferPtr transfer) {
     if (t.easy != nullptr) release_easy(t.easy, false);
     t.easy = nullptr;
     complete(std::move(transfer),
-             synthetic_response(t, HttpError::other,
+             synthetic_response(t, ErrorKind::other,
                                 "failed: " + describe_request(t.request) + ": " + why));
   };
 
@@ -295,13 +297,13 @@ void Engine::finish_attempt(SocketLoop& sockets, CURL* easy, CURLcode result, st
   running_.erase(found);
   sockets.remove(easy, shard);
 
-  HttpResponse response = read_response(easy, *transfer, result);
+  Response response = read_response(easy, *transfer, result);
   // What the response did not take (an error's partial body) is freed now, and the
   // budget no longer counts any of it: the caller owns the rest.
   transfer->body = std::string();
-  transfer->headers = HttpHeaders();
+  transfer->headers = Headers();
   release_budget(*transfer);
-  const bool connected = response.error != HttpError::timeout || attempt_connected(easy);
+  const bool connected = response.error != ErrorKind::timeout || attempt_connected(easy);
   release_attempt(*transfer);
   transfer->easy = nullptr;
   release_easy(easy, transfer->easy_plain);
@@ -312,7 +314,7 @@ void Engine::finish_attempt(SocketLoop& sockets, CURL* easy, CURLcode result, st
     const std::string& method = transfer->request.method;
     input.method = method.empty() ? std::string_view("GET") : std::string_view(method);
     input.attempts_made = transfer->attempts;
-    if (response.ok()) input.retry_after = response.header("Retry-After");
+    if (response.received()) input.retry_after = response.header("Retry-After");
     input.now = std::time(nullptr);
     input.unit = std::uniform_real_distribution<double>(0.0, 1.0)(jitter_);
     input.submitted = submitted_.load(std::memory_order_relaxed);
@@ -354,7 +356,7 @@ void Engine::cancel_everything(SocketLoop& sockets, std::vector<TransferPtr>& in
   for (auto& transfer : queued) complete_cancelled(std::move(transfer));
 }
 
-void Engine::complete(TransferPtr transfer, HttpResponse response) noexcept {
+void Engine::complete(TransferPtr transfer, Response response) noexcept {
   release_budget(*transfer);  // a transfer cancelled mid-body still held its buffers
   // Counted before the callback runs, so that whoever the callback signals reads
   // counters that already include it.
@@ -368,17 +370,17 @@ void Engine::complete(TransferPtr transfer, HttpResponse response) noexcept {
 }
 
 void Engine::complete_cancelled(TransferPtr transfer) noexcept {
-  HttpResponse response;
+  Response response;
   try {
     response = synthetic_response(
-        *transfer, HttpError::cancelled,
+        *transfer, ErrorKind::cancelled,
         "cancelled: " + describe_request(transfer->request) + ": the client cancelled it");
   } catch (...) {
-    response.error = HttpError::cancelled;
+    response.error = ErrorKind::cancelled;
     response.tag = transfer->request.tag;
     response.attempts = transfer->attempts;
   }
   complete(std::move(transfer), std::move(response));
 }
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

@@ -1,4 +1,4 @@
-// The inside of HttpClient: the submission queue that any thread writes, and the I/O
+// The inside of Client: the submission queue that any thread writes, and the I/O
 // thread that owns every curl handle — it starts attempts, reads results, schedules
 // retries on its timer, and completes requests.
 #pragma once
@@ -18,15 +18,15 @@
 
 #include "memory_budget.hpp"
 #include "retry_schedule.hpp"
-#include "sluice/http_client.hpp"
+#include "sluice/http/client.hpp"
 #include "socket_loop.hpp"
 #include "transfer.hpp"
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 class Engine : public std::enable_shared_from_this<Engine> {
  public:
-  explicit Engine(HttpClientOptions options);
+  explicit Engine(ClientOptions options);
   ~Engine();
 
   Engine(const Engine&) = delete;
@@ -39,9 +39,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   /// the client is destroyed on that very thread (from a callback).
   void shutdown();
 
-  void submit(HttpRequest request, HttpClient::Callback on_done);
+  void submit(Request request, Client::Callback on_done);
   void cancel_all();
-  HttpCounters counters() const noexcept;
+  Counters counters() const noexcept;
   bool on_io_thread() const noexcept;
 
  private:
@@ -55,7 +55,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void finish_attempt(SocketLoop& sockets, CURL* easy, CURLcode result, std::size_t shard);
   void start_due_retries(SocketLoop& sockets);
   void cancel_everything(SocketLoop& sockets, std::vector<TransferPtr>& incoming);
-  void complete(TransferPtr transfer, HttpResponse response) noexcept;
+  void complete(TransferPtr transfer, Response response) noexcept;
   void complete_cancelled(TransferPtr transfer) noexcept;
 
   struct FreeEasy {
@@ -66,7 +66,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   /// `plain`: the handle ran a plain GET to its end and may skip the reset.
   void release_easy(CURL* easy, bool plain) noexcept;
 
-  const HttpClientOptions options_;
+  const ClientOptions options_;
   int wake_fd_ = -1;
   std::thread thread_;
 
@@ -83,7 +83,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::atomic<std::uint64_t> completed_{0};
   std::atomic<std::uint64_t> attempts_{0};
   std::atomic<std::uint64_t> retries_{0};
-  std::array<std::atomic<std::uint64_t>, kHttpErrorKinds> by_error_{};
+  std::array<std::atomic<std::uint64_t>, kErrorKinds> by_error_{};
 
   // I/O thread only.
   std::unordered_map<Transfer*, TransferPtr> running_;
@@ -96,4 +96,4 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::mt19937_64 jitter_{std::random_device{}()};
 };
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

@@ -2,26 +2,26 @@
 
 #include <cerrno>
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
-HttpError classify_curl_result(CURLcode result, const AttemptVerdicts& verdicts) noexcept {
+ErrorKind classify_curl_result(CURLcode result, const AttemptVerdicts& verdicts) noexcept {
   if (verdicts.body_too_large || verdicts.headers_too_large || verdicts.over_budget) {
-    return HttpError::too_large;
+    return ErrorKind::too_large;
   }
   switch (result) {
     case CURLE_OK:
-      return HttpError::none;
+      return ErrorKind::none;
     case CURLE_COULDNT_CONNECT:
       // The socket could not even be made: the process is out of descriptors, which
       // no server refused.
       return verdicts.socket_error == EMFILE || verdicts.socket_error == ENFILE
-                 ? HttpError::no_descriptors
-                 : HttpError::refused;
+                 ? ErrorKind::no_descriptors
+                 : ErrorKind::refused;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-      return HttpError::dns;
+      return ErrorKind::dns;
     case CURLE_OPERATION_TIMEDOUT:
-      return HttpError::timeout;
+      return ErrorKind::timeout;
     // The peer closed or reset the connection: before any response (GOT_NOTHING),
     // mid-body (PARTIAL_FILE when the length was known, RECV_ERROR on a RST), or while
     // the request was being sent (SEND_ERROR). HTTP/2 stream resets land here too.
@@ -30,62 +30,62 @@ HttpError classify_curl_result(CURLcode result, const AttemptVerdicts& verdicts)
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_HTTP2_STREAM:
-      return HttpError::reset;
+      return ErrorKind::reset;
     case CURLE_FILESIZE_EXCEEDED:
-      return HttpError::too_large;
+      return ErrorKind::too_large;
     // With CURLOPT_REDIR_PROTOCOLS_STR set to "http,https", this is what a refused
     // redirect target (file://, gopher://, ...) ends in: the last head read was a 3xx.
     // (The first URL's scheme is checked before any transfer starts.) libcurl 7.x also
     // reports a malformed status line ("HTTP/1.1 abc", HTTP/0.9) this way.
     case CURLE_UNSUPPORTED_PROTOCOL:
       return verdicts.head_complete && verdicts.head_status >= 300 && verdicts.head_status < 400
-                 ? HttpError::scheme_refused
-                 : HttpError::protocol;
+                 ? ErrorKind::scheme_refused
+                 : ErrorKind::protocol;
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_BAD_CONTENT_ENCODING:
     case CURLE_HTTP2:
     case CURLE_HTTP3:
-      return HttpError::protocol;
+      return ErrorKind::protocol;
     case CURLE_TOO_MANY_REDIRECTS:
-      return HttpError::too_many_redirects;
+      return ErrorKind::too_many_redirects;
     // libcurl 7.x ends a header line longer than its own limit (100 KiB) this way; only
     // a head still being read can have caused it (a real allocation failure would show
     // elsewhere first).
     case CURLE_OUT_OF_MEMORY:
-      return verdicts.head_complete ? HttpError::other : HttpError::too_large;
+      return verdicts.head_complete ? ErrorKind::other : ErrorKind::too_large;
     default:
-      return HttpError::other;
+      return ErrorKind::other;
   }
 }
 
-const char* describe(HttpError kind) noexcept {
+const char* describe(ErrorKind kind) noexcept {
   switch (kind) {
-    case HttpError::none:
+    case ErrorKind::none:
       return "no error";
-    case HttpError::refused:
+    case ErrorKind::refused:
       return "connection refused";
-    case HttpError::timeout:
+    case ErrorKind::timeout:
       return "timed out";
-    case HttpError::reset:
+    case ErrorKind::reset:
       return "connection reset";
-    case HttpError::dns:
+    case ErrorKind::dns:
       return "host name did not resolve";
-    case HttpError::too_large:
+    case ErrorKind::too_large:
       return "response too large";
-    case HttpError::scheme_refused:
+    case ErrorKind::scheme_refused:
       return "scheme refused";
-    case HttpError::cancelled:
+    case ErrorKind::cancelled:
       return "cancelled";
-    case HttpError::protocol:
+    case ErrorKind::protocol:
       return "protocol error";
-    case HttpError::too_many_redirects:
+    case ErrorKind::too_many_redirects:
       return "too many redirects";
-    case HttpError::no_descriptors:
+    case ErrorKind::no_descriptors:
       return "no file descriptor left";
-    case HttpError::other:
+    case ErrorKind::other:
       return "failed";
   }
   return "failed";
 }
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

@@ -3,9 +3,9 @@
 
 #include <curl/curl.h>
 
-#include "sluice/http_types.hpp"
+#include "sluice/http/types.hpp"
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 /// What the client's own callbacks saw of an attempt, which libcurl's result code alone
 /// cannot tell: they abort with CURLE_WRITE_ERROR for several reasons, and libcurl uses
@@ -21,10 +21,10 @@ struct AttemptVerdicts {
 
 /// The error kind of a finished attempt.
 ///
-///   classify_curl_result(CURLE_OK, {}) == HttpError::none
-HttpError classify_curl_result(CURLcode result, const AttemptVerdicts& verdicts) noexcept;
+///   classify_curl_result(CURLE_OK, {}) == ErrorKind::none
+ErrorKind classify_curl_result(CURLcode result, const AttemptVerdicts& verdicts) noexcept;
 
 /// A few words for the kind, for messages: "connection refused", "timed out", ...
-const char* describe(HttpError kind) noexcept;
+const char* describe(ErrorKind kind) noexcept;
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

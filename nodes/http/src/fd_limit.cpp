@@ -4,7 +4,7 @@
 
 #include <mutex>
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 std::uint64_t raise_descriptor_limit() noexcept {
   static std::mutex mutex;  // two clients starting at once would race on get-then-set
@@ -36,11 +36,11 @@ std::string describe_descriptor_limit() {
   std::string text = "the process has no file descriptor left for a socket (RLIMIT_NOFILE soft " +
                      name(limit.rlim_cur) + ", hard " + name(limit.rlim_max) + "): ";
   text += limit.rlim_cur < limit.rlim_max
-              ? "raise the soft limit (HttpClientOptions::raise_fd_limit does it at start) "
+              ? "raise the soft limit (ClientOptions::raise_fd_limit does it at start) "
                 "or keep fewer requests in flight"
               : "even the hard limit is too small for the requests in flight; raise it "
                 "(ulimit -Hn, LimitNOFILE=) or keep fewer in flight";
   return text;
 }
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 /// Raises RLIMIT_NOFILE's soft limit to the hard one; returns the soft limit in effect.
 /// Thread-safe.
@@ -17,4 +17,4 @@ std::uint64_t raise_descriptor_limit() noexcept;
 /// what to do about them.
 std::string describe_descriptor_limit();
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <cstddef>
 
-namespace sluice::http_detail {
+#include "sluice/options.hpp"
+
+namespace sluice::http::detail {
 
 /// Charged and released on the I/O thread only; held() and peak() may be read from any
 /// thread.
@@ -18,13 +20,13 @@ namespace sluice::http_detail {
 ///   budget.release(4096);
 class MemoryBudget {
  public:
-  /// `limit` 0: no limit (only counted).
+  /// `limit` sluice::unlimited: no limit (only counted).
   explicit MemoryBudget(std::size_t limit) noexcept : limit_(limit) {}
 
   /// Charges `bytes` when they fit under the limit; false (and nothing charged) when not.
   bool try_charge(std::size_t bytes) noexcept {
     const std::size_t now = held_.load(std::memory_order_relaxed);
-    if (limit_ != 0 && bytes > limit_ - std::min(limit_, now)) return false;
+    if (limit_ != unlimited && bytes > limit_ - std::min(limit_, now)) return false;
     const std::size_t after = now + bytes;
     held_.store(after, std::memory_order_relaxed);
     if (after > peak_.load(std::memory_order_relaxed)) {
@@ -49,4 +51,4 @@ class MemoryBudget {
   std::atomic<std::size_t> peak_{0};
 };
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <string>
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 namespace {
 
@@ -35,16 +35,16 @@ bool is_idempotent(std::string_view method) noexcept {
 }
 
 bool is_retryable(const AttemptResult& result, std::string_view method,
-                  const HttpRetryPolicy& policy) noexcept {
+                  const RetryPolicy& policy) noexcept {
   const bool may_repeat = policy.retry_unsafe_methods || is_idempotent(method);
   switch (result.error) {
-    case HttpError::refused:
+    case ErrorKind::refused:
       return true;  // nothing reached the server
-    case HttpError::timeout:
+    case ErrorKind::timeout:
       return !result.connected;  // connect timeouts only
-    case HttpError::reset:
+    case ErrorKind::reset:
       return may_repeat;  // the server may have seen the request
-    case HttpError::none:
+    case ErrorKind::none:
       // 429 and 503 say "not now" without having acted; other 5xx may have acted.
       // 501 and 505 will not change on a retry.
       if (result.status == 429 || result.status == 503) return true;
@@ -58,7 +58,7 @@ bool is_retryable(const AttemptResult& result, std::string_view method,
   }
 }
 
-std::chrono::microseconds backoff_ceiling(const HttpRetryPolicy& policy, int retry) noexcept {
+std::chrono::microseconds backoff_ceiling(const RetryPolicy& policy, int retry) noexcept {
   using std::chrono::microseconds;
   const auto base = std::chrono::duration_cast<microseconds>(policy.base_delay).count();
   const auto cap = std::chrono::duration_cast<microseconds>(policy.max_delay).count();
@@ -68,7 +68,7 @@ std::chrono::microseconds backoff_ceiling(const HttpRetryPolicy& policy, int ret
   return microseconds(static_cast<std::int64_t>(std::min(grown, static_cast<double>(cap))));
 }
 
-std::chrono::microseconds backoff_delay(const HttpRetryPolicy& policy, int retry,
+std::chrono::microseconds backoff_delay(const RetryPolicy& policy, int retry,
                                         double unit) noexcept {
   const double clamped = std::clamp(unit, 0.0, 1.0);
   return std::chrono::microseconds(static_cast<std::int64_t>(
@@ -100,7 +100,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
   }
 }
 
-bool RetryBudget::try_spend(const HttpRetryPolicy& policy, std::uint64_t submitted) noexcept {
+bool RetryBudget::try_spend(const RetryPolicy& policy, std::uint64_t submitted) noexcept {
   const double allowance = static_cast<double>(policy.budget_floor) +
                            std::max(0.0, policy.budget_ratio) * static_cast<double>(submitted);
   if (static_cast<double>(spent_) + 1.0 > allowance) return false;
@@ -108,14 +108,14 @@ bool RetryBudget::try_spend(const HttpRetryPolicy& policy, std::uint64_t submitt
   return true;
 }
 
-RetryDecision decide_retry(const HttpRetryPolicy& policy, const RetryInput& input,
+RetryDecision decide_retry(const RetryPolicy& policy, const RetryInput& input,
                            RetryBudget& budget) noexcept {
   if (input.attempts_made >= policy.max_attempts) return {};
   if (!is_retryable(input.result, input.method, policy)) return {};
 
   std::chrono::microseconds delay =
       backoff_delay(policy, input.attempts_made, input.unit);  // retry n follows attempt n
-  if (input.result.error == HttpError::none && input.retry_after) {
+  if (input.result.error == ErrorKind::none && input.retry_after) {
     if (const auto wait = parse_retry_after(*input.retry_after, input.now)) {
       // The server named its time; waiting less would only earn another refusal, and a
       // wait past the cap is the caller's to decide, so the response goes back as is.
@@ -127,4 +127,4 @@ RetryDecision decide_retry(const HttpRetryPolicy& policy, const RetryInput& inpu
   return {true, delay};
 }
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

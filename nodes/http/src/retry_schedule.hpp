@@ -9,14 +9,14 @@
 #include <optional>
 #include <string_view>
 
-#include "sluice/http_retry.hpp"
-#include "sluice/http_types.hpp"
+#include "sluice/http/retry.hpp"
+#include "sluice/http/types.hpp"
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 /// What one attempt ended in, as far as retrying is concerned.
 struct AttemptResult {
-  HttpError error = HttpError::none;
+  ErrorKind error = ErrorKind::none;
   int status = 0;
   /// The attempt reached the server (connected, or got as far as sending).
   bool connected = false;
@@ -27,15 +27,14 @@ bool is_idempotent(std::string_view method) noexcept;
 
 /// Whether the outcome calls for another try, leaving attempts and budget aside.
 bool is_retryable(const AttemptResult& result, std::string_view method,
-                  const HttpRetryPolicy& policy) noexcept;
+                  const RetryPolicy& policy) noexcept;
 
 /// The backoff ceiling of retry number `retry` (1 = the first retry):
 /// min(max_delay, base_delay * 2^(retry-1)).
-std::chrono::microseconds backoff_ceiling(const HttpRetryPolicy& policy, int retry) noexcept;
+std::chrono::microseconds backoff_ceiling(const RetryPolicy& policy, int retry) noexcept;
 
 /// Full jitter: `unit` (uniform in [0, 1)) times the ceiling.
-std::chrono::microseconds backoff_delay(const HttpRetryPolicy& policy, int retry,
-                                        double unit) noexcept;
+std::chrono::microseconds backoff_delay(const RetryPolicy& policy, int retry, double unit) noexcept;
 
 /// A Retry-After value: delta-seconds, or an HTTP-date counted from `now`
 /// (a date in the past means 0; a wait past a year reads as a year). nullopt when it is
@@ -48,7 +47,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
 class RetryBudget {
  public:
   /// Takes one retry from the budget when the policy allows it; false when spent.
-  bool try_spend(const HttpRetryPolicy& policy, std::uint64_t submitted) noexcept;
+  bool try_spend(const RetryPolicy& policy, std::uint64_t submitted) noexcept;
   std::uint64_t spent() const noexcept { return spent_; }
 
  private:
@@ -75,7 +74,7 @@ struct RetryInput {
 };
 
 /// Whether to retry and after how long. Spends from `budget` only on a yes.
-RetryDecision decide_retry(const HttpRetryPolicy& policy, const RetryInput& input,
+RetryDecision decide_retry(const RetryPolicy& policy, const RetryInput& input,
                            RetryBudget& budget) noexcept;
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

@@ -9,10 +9,11 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 namespace {
 
@@ -27,22 +28,34 @@ constexpr long kDefaultConnectionCache = 10'000;
 constexpr std::size_t kShardTransfers = 128;
 constexpr std::size_t kMaxShards = 256;
 
+// A connection count that caps something: not sluice::unlimited (nor 0, which
+// ClientOptions refuses for a cap).
+bool is_capped(std::size_t count) noexcept {
+  return count != unlimited && count != 0;
+}
+
+// A count as libcurl's long; counts past what a long holds are no cap for any socket
+// count a process can reach, so they saturate instead of wrapping to a negative number.
+long to_curl_count(std::size_t count) noexcept {
+  return static_cast<long>(
+      std::min<std::size_t>(count, static_cast<std::size_t>(std::numeric_limits<long>::max())));
+}
+
 [[noreturn]] void fail(const char* what) {
-  throw std::runtime_error(std::string("sluice::HttpClient: ") + what + ": " +
+  throw std::runtime_error(std::string("sluice::http::Client: ") + what + ": " +
                            std::strerror(errno));
 }
 
 }  // namespace
 
-SocketLoop::SocketLoop(int wake_fd, const HttpClientOptions& options,
-                       ConnectionCounters& connections)
+SocketLoop::SocketLoop(int wake_fd, const ClientOptions& options, ConnectionCounters& connections)
     : options_(options), connections_(connections), wake_fd_(wake_fd), events_(kEventsPerWait) {
   // A per-host cap is enforced by one multi handle; shards would each allow it.
-  if (options_.max_host_connections > 0) {
+  if (is_capped(options_.max_host_connections)) {
     max_shards_ = 1;
-  } else if (options_.max_total_connections > 0) {
-    max_shards_ = std::clamp<std::size_t>(
-        static_cast<std::size_t>(options_.max_total_connections) / kShardTransfers, 1, kMaxShards);
+  } else if (is_capped(options_.max_total_connections)) {
+    max_shards_ =
+        std::clamp<std::size_t>(options_.max_total_connections / kShardTransfers, 1, kMaxShards);
   } else {
     max_shards_ = kMaxShards;
   }
@@ -57,7 +70,7 @@ SocketLoop::SocketLoop(int wake_fd, const HttpClientOptions& options,
   }
   if (open_shard() == nullptr) {
     close(epoll_fd_);
-    throw std::runtime_error("sluice::HttpClient: curl_multi_init failed");
+    throw std::runtime_error("sluice::http::Client: curl_multi_init failed");
   }
 }
 
@@ -89,22 +102,27 @@ SocketLoop::Shard* SocketLoop::open_shard() noexcept {
   curl_multi_setopt(multi, CURLMOPT_TIMERDATA, data);
   curl_multi_setopt(multi, CURLMOPT_PIPELINING,
                     options_.http2_multiplex ? long{CURLPIPE_MULTIPLEX} : long{CURLPIPE_NOTHING});
-  if (options_.max_host_connections > 0) {
-    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options_.max_host_connections);
+  // libcurl's "no cap" is 0, which sluice spells sluice::unlimited: an uncapped count is
+  // left at libcurl's default rather than passed on.
+  if (is_capped(options_.max_host_connections)) {
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      to_curl_count(options_.max_host_connections));
   }
   // The total cap is split over every shard there may be, so that together they keep it.
   long total_cap = 0;
-  if (options_.max_total_connections > 0) {
-    const auto k = static_cast<long>(max_shards_);
-    const auto i = static_cast<long>(shard->index);
-    total_cap = options_.max_total_connections / k + (i < options_.max_total_connections % k);
+  if (is_capped(options_.max_total_connections)) {
+    const std::size_t k = max_shards_;
+    const std::size_t i = shard->index;
+    const std::size_t share =
+        options_.max_total_connections / k + (i < options_.max_total_connections % k ? 1 : 0);
+    total_cap = to_curl_count(share);
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, total_cap);
-    shard->room = std::min<std::size_t>(kShardTransfers, static_cast<std::size_t>(total_cap));
+    shard->room = std::min(kShardTransfers, share);
   }
   // libcurl sizes the cache at 4 x the transfers added at the moment a connection is
   // returned; between two waves of requests that is a handful, and the idle
   // connections of the last wave would be closed just before the next one needs them.
-  long cache_size = options_.connection_cache_size;
+  long cache_size = to_curl_count(options_.connection_cache_size);
   if (cache_size <= 0) cache_size = total_cap > 0 ? total_cap : kDefaultConnectionCache;
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, cache_size);
   shards_.push_back(std::move(shard));  // cannot throw: reserved above
@@ -347,4 +365,4 @@ void SocketLoop::wait_and_dispatch(std::optional<Clock::time_point> deadline) {
   }
 }
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

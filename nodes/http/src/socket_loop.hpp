@@ -29,9 +29,9 @@
 #include <optional>
 #include <vector>
 
-#include "sluice/http_client.hpp"
+#include "sluice/http/client.hpp"
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 using Clock = std::chrono::steady_clock;
 
@@ -58,7 +58,7 @@ struct ConnectionCounters {
 class SocketLoop {
  public:
   /// `wake_fd` is an eventfd that other threads write to; it stays owned by the caller.
-  SocketLoop(int wake_fd, const HttpClientOptions& options, ConnectionCounters& connections);
+  SocketLoop(int wake_fd, const ClientOptions& options, ConnectionCounters& connections);
   ~SocketLoop();
 
   SocketLoop(const SocketLoop&) = delete;
@@ -119,7 +119,7 @@ class SocketLoop {
   void act(curl_socket_t socket, int events) noexcept;
   int epoll_timeout_ms(std::optional<Clock::time_point> deadline) const noexcept;
 
-  HttpClientOptions options_;
+  ClientOptions options_;
   ConnectionCounters& connections_;
   int wake_fd_;
   int epoll_fd_ = -1;
@@ -129,4 +129,4 @@ class SocketLoop {
   std::vector<SocketState> sockets_;  // by descriptor number
 };
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

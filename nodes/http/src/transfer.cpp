@@ -8,7 +8,7 @@
 #include "error_kind.hpp"
 #include "fd_limit.hpp"
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 namespace {
 
@@ -150,7 +150,7 @@ long to_curl_ms(std::chrono::milliseconds ms) noexcept {
       std::min<std::chrono::milliseconds::rep>(count, std::numeric_limits<long>::max()));
 }
 
-bool has_header(const HttpHeaders& headers, std::string_view name) {
+bool has_header(const Headers& headers, std::string_view name) {
   return find_header(headers, name).has_value();
 }
 
@@ -179,7 +179,7 @@ void release_budget(Transfer& transfer) noexcept {
   transfer.charged = 0;
 }
 
-bool is_plain_get(const HttpRequest& request) noexcept {
+bool is_plain_get(const Request& request) noexcept {
   return (request.method == "GET" || request.method.empty()) && request.body.empty() &&
          request.headers.empty();
 }
@@ -187,8 +187,8 @@ bool is_plain_get(const HttpRequest& request) noexcept {
 namespace {
 
 // The options that point into one transfer or depend on its request's URL and timeouts.
-CURLcode set_per_request(CURL* easy, Transfer& t, const HttpClientOptions& options) {
-  const HttpRequest& req = t.request;
+CURLcode set_per_request(CURL* easy, Transfer& t, const ClientOptions& options) {
+  const Request& req = t.request;
   CURLcode rc = CURLE_OK;
   const auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
@@ -208,7 +208,7 @@ CURLcode set_per_request(CURL* easy, Transfer& t, const HttpClientOptions& optio
 
 }  // namespace
 
-CURLcode configure_plain_again(CURL* easy, Transfer& t, const HttpClientOptions& options) {
+CURLcode configure_plain_again(CURL* easy, Transfer& t, const ClientOptions& options) {
   return set_per_request(easy, t, options);
 }
 
@@ -219,8 +219,8 @@ void detach_plain(CURL* easy) noexcept {
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, static_cast<void*>(nullptr));
 }
 
-CURLcode configure_easy(CURL* easy, Transfer& t, const HttpClientOptions& options) {
-  const HttpRequest& req = t.request;
+CURLcode configure_easy(CURL* easy, Transfer& t, const ClientOptions& options) {
+  const Request& req = t.request;
   CURLcode rc = set_per_request(easy, t, options);
   const auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
@@ -304,12 +304,12 @@ bool attempt_connected(CURL* easy) noexcept {
          info_time(easy, CURLINFO_PRETRANSFER_TIME_T).count() > 0;
 }
 
-std::string describe_request(const HttpRequest& request) {
+std::string describe_request(const Request& request) {
   return (request.method.empty() ? std::string("GET") : request.method) + " " + request.url;
 }
 
-HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
-  HttpResponse r;
+Response read_response(CURL* easy, Transfer& t, CURLcode result) {
+  Response r;
   r.url = t.request.url;
   r.tag = t.request.tag;
   r.attempts = t.attempts;
@@ -332,9 +332,9 @@ HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
   // libcurl lets some status lines through without a code it can read ("HTTP/200 OK",
   // found by fuzzing) and reports status 0: that is no response, not a response with
   // status 0.
-  const bool no_status = r.error == HttpError::none && (status < 100 || status > 999);
-  if (no_status) r.error = HttpError::protocol;
-  if (r.error == HttpError::none) {
+  const bool no_status = r.error == ErrorKind::none && (status < 100 || status > 999);
+  if (no_status) r.error = ErrorKind::protocol;
+  if (r.error == ErrorKind::none) {
     r.status = static_cast<int>(status);
     r.headers = std::move(t.headers);
     r.body = std::move(t.body);
@@ -347,7 +347,7 @@ HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
   r.error_message = std::string(describe(r.error)) + ": " + describe_request(t.request);
   if (r.effective_url != t.request.url) r.error_message += " (at " + r.effective_url + ")";
   switch (r.error) {
-    case HttpError::too_large:
+    case ErrorKind::too_large:
       if (t.too_large || t.over_budget) {
         // The status and headers did arrive; the body is kept up to where it stopped.
         r.status = static_cast<int>(status);
@@ -370,16 +370,16 @@ HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
         r.error_message += ": a response header line passed libcurl's limit of 100 KiB";
       }
       break;
-    case HttpError::scheme_refused:
+    case ErrorKind::scheme_refused:
       r.error_message += ": a redirect led to a scheme other than http/https (" + detail + ")";
       break;
-    case HttpError::no_descriptors:
+    case ErrorKind::no_descriptors:
       r.error_message += ": " + describe_descriptor_limit();
       break;
-    case HttpError::protocol:
+    case ErrorKind::protocol:
       r.error_message += ": the server's reply is not valid HTTP (" + detail + ")";
       break;
-    case HttpError::too_many_redirects:
+    case ErrorKind::too_many_redirects:
       r.error_message +=
           ": more than " + std::to_string(t.max_redirects) + " redirects (" + detail + ")";
       break;
@@ -391,8 +391,8 @@ HttpResponse read_response(CURL* easy, Transfer& t, CURLcode result) {
   return r;
 }
 
-HttpResponse synthetic_response(const Transfer& t, HttpError error, std::string message) {
-  HttpResponse r;
+Response synthetic_response(const Transfer& t, ErrorKind error, std::string message) {
+  Response r;
   r.url = t.request.url;
   r.effective_url = t.request.url;
   r.tag = t.request.tag;
@@ -402,4 +402,4 @@ HttpResponse synthetic_response(const Transfer& t, HttpError error, std::string 
   return r;
 }
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

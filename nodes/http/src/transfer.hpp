@@ -9,17 +9,17 @@
 #include <string>
 
 #include "memory_budget.hpp"
-#include "sluice/http_client.hpp"
-#include "sluice/http_types.hpp"
+#include "sluice/http/client.hpp"
+#include "sluice/http/types.hpp"
 #include "socket_loop.hpp"
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 /// A request from submit() to its callback, across its attempts.
 struct Transfer {
-  HttpRequest request;
-  HttpClient::Callback on_done;
-  HttpRetryPolicy policy;
+  Request request;
+  Client::Callback on_done;
+  RetryPolicy policy;
   int attempts = 0;
 
   // The attempt under way (the easy handle belongs to the I/O thread's free list).
@@ -28,7 +28,7 @@ struct Transfer {
   std::size_t shard = 0;    // the SocketLoop shard running it
   curl_slist* header_list = nullptr;
   std::string body;
-  HttpHeaders headers;
+  Headers headers;
   std::size_t max_body = 0;
   std::size_t max_header_bytes = 0;
   OpenSocketContext open_context;  // socket(2)'s errno when it failed for this attempt
@@ -53,18 +53,18 @@ void reset_attempt(Transfer& transfer) noexcept;
 
 /// A GET with no body and no headers of its own: most requests, and the ones whose
 /// handle can be set up again by changing only what differs between requests.
-bool is_plain_get(const HttpRequest& request) noexcept;
+bool is_plain_get(const Request& request) noexcept;
 
 /// Sets every option of one attempt on a fresh (or curl_easy_reset) handle: the
 /// request itself, the safe defaults, and the callbacks that fill `transfer`.
 /// Returns the first option libcurl rejected, or CURLE_OK.
-CURLcode configure_easy(CURL* easy, Transfer& transfer, const HttpClientOptions& options);
+CURLcode configure_easy(CURL* easy, Transfer& transfer, const ClientOptions& options);
 
 /// For a plain GET on a handle whose last set-up was configure_easy's for a plain GET
 /// (and that is otherwise untouched since): sets only what differs between requests.
 /// Resetting and setting every option again costs more than a fifth of the client's
 /// own work per request.
-CURLcode configure_plain_again(CURL* easy, Transfer& transfer, const HttpClientOptions& options);
+CURLcode configure_plain_again(CURL* easy, Transfer& transfer, const ClientOptions& options);
 
 /// Points a finished plain GET's handle away from its transfer (so an idle handle keeps
 /// no pointer into a finished request) and leaves the rest set up for the next one.
@@ -78,12 +78,12 @@ bool attempt_connected(CURL* easy) noexcept;
 
 /// The response of a finished attempt: status, headers and body (moved out of the
 /// transfer), timings, and the error kind and message when there was no response.
-HttpResponse read_response(CURL* easy, Transfer& transfer, CURLcode result);
+Response read_response(CURL* easy, Transfer& transfer, CURLcode result);
 
 /// A response that no transfer produced (refused scheme, cancel, bad option).
-HttpResponse synthetic_response(const Transfer& transfer, HttpError error, std::string message);
+Response synthetic_response(const Transfer& transfer, ErrorKind error, std::string message);
 
 /// "GET http://host/path" — how messages name a request.
-std::string describe_request(const HttpRequest& request);
+std::string describe_request(const Request& request);
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 std::optional<std::string> url_scheme(std::string_view url) {
   // RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ':'.
@@ -34,4 +34,4 @@ std::optional<std::string> refuse_scheme(std::string_view url) {
   return "scheme '" + *scheme + "' is not allowed; only http:// and https:// URLs are fetched";
 }
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

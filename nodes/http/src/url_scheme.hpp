@@ -1,5 +1,5 @@
 // The scheme check made before a URL reaches libcurl, so a refused scheme fails at once
-// with HttpError::scheme_refused instead of as an "unsupported protocol" from deep
+// with ErrorKind::scheme_refused instead of as an "unsupported protocol" from deep
 // inside a transfer.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace sluice::http_detail {
+namespace sluice::http::detail {
 
 /// The URL's scheme in lower case ("http", "file", ...), or nullopt when it has none
 /// (no "name:" prefix made of scheme characters).
@@ -18,4 +18,4 @@ std::optional<std::string> url_scheme(std::string_view url);
 /// URLs are fetched".
 std::optional<std::string> refuse_scheme(std::string_view url);
 
-}  // namespace sluice::http_detail
+}  // namespace sluice::http::detail

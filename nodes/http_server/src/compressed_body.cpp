@@ -8,7 +8,7 @@
 
 #include "sluice/http_server.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 std::string compressed_pattern(std::uint64_t bytes, Encoding encoding) {
   // A whole number of 26-byte periods, so each chunk continues the pattern.
@@ -46,4 +46,4 @@ std::string compressed_pattern(std::uint64_t bytes, Encoding encoding) {
   return out;
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 enum class Encoding { gzip, deflate };
 
@@ -14,4 +14,4 @@ enum class Encoding { gzip, deflate };
 ///   std::string z = compressed_pattern(1 << 20, Encoding::gzip);  // a few KiB
 std::string compressed_pattern(std::uint64_t bytes, Encoding encoding);
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -17,7 +17,7 @@
 #include "server_loop.hpp"
 #include "status_text.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 namespace {
 
@@ -180,15 +180,14 @@ void Connection::refuse_malformed_request() {
   ServerCounters& counters = loop_.counters();
   ServerCounters::bump(counters.requests_received);
   ServerCounters::bump(counters.bad_requests);
-  counters.bump(HttpEndpoint::not_found);
-  reply_ =
-      text_reply(HttpEndpoint::not_found, parser_.error_status(), parser_.error_message() + "\n");
+  counters.bump(Endpoint::not_found);
+  reply_ = text_reply(Endpoint::not_found, parser_.error_status(), parser_.error_message() + "\n");
   reply_.close = true;  // the framing is lost: nothing after this can be trusted
   send_reply();
 }
 
 void Connection::send_reply() {
-  const HttpRequest& request = parser_.request();
+  const Request& request = parser_.request();
   keep_alive_ = request.keep_alive && !reply_.close && reply_.action == Reply::Action::respond;
   evbuffer* output = pending_;
   body_queued_ = 0;
@@ -349,4 +348,4 @@ void Connection::close() noexcept {
   loop_.retire(this);
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

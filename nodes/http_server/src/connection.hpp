@@ -8,14 +8,14 @@
 #include <chrono>
 #include <cstdint>
 
-#include "http_request_parser.hpp"
 #include "reply.hpp"
+#include "request_parser.hpp"
 
 struct bufferevent;
 struct evbuffer;
 struct event;
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 class ServerLoop;
 
@@ -62,7 +62,7 @@ class Connection {
   bufferevent* bev_ = nullptr;
   evbuffer* pending_ = nullptr;  // the response not yet written (see write_out())
   event* timer_ = nullptr;
-  HttpRequestParser parser_;
+  RequestParser parser_;
   Phase phase_ = Phase::reading;
   bool continue_sent_ = false;
   bool in_read_loop_ = false;  // read_requests() is on the stack
@@ -74,4 +74,4 @@ class Connection {
   int reset_checks_ = 0;  // polls of the unsent byte count before a reset
 };
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

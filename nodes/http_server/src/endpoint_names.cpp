@@ -1,43 +1,43 @@
 #include "sluice/http_server.hpp"
 
-namespace sluice {
+namespace sluice::http_server {
 
-std::string_view to_string(HttpEndpoint endpoint) noexcept {
+std::string_view to_string(Endpoint endpoint) noexcept {
   switch (endpoint) {
-    case HttpEndpoint::delay:
+    case Endpoint::delay:
       return "delay";
-    case HttpEndpoint::bytes:
+    case Endpoint::bytes:
       return "bytes";
-    case HttpEndpoint::status:
+    case Endpoint::status:
       return "status";
-    case HttpEndpoint::flaky:
+    case Endpoint::flaky:
       return "flaky";
-    case HttpEndpoint::reset:
+    case Endpoint::reset:
       return "reset";
-    case HttpEndpoint::hang:
+    case Endpoint::hang:
       return "hang";
-    case HttpEndpoint::redirect:
+    case Endpoint::redirect:
       return "redirect";
-    case HttpEndpoint::static_file:
+    case Endpoint::static_file:
       return "static_file";
-    case HttpEndpoint::echo:
+    case Endpoint::echo:
       return "echo";
-    case HttpEndpoint::drip:
+    case Endpoint::drip:
       return "drip";
-    case HttpEndpoint::headers:
+    case Endpoint::headers:
       return "headers";
-    case HttpEndpoint::gzip:
+    case Endpoint::gzip:
       return "gzip";
-    case HttpEndpoint::malformed:
+    case Endpoint::malformed:
       return "malformed";
-    case HttpEndpoint::redirect_loop:
+    case Endpoint::redirect_loop:
       return "redirect_loop";
-    case HttpEndpoint::not_found:
+    case Endpoint::not_found:
       return "not_found";
-    case HttpEndpoint::count_:
+    case Endpoint::count_:
       break;
   }
   return "unknown";
 }
 
-}  // namespace sluice
+}  // namespace sluice::http_server

@@ -11,7 +11,7 @@
 #include "static_files.hpp"
 #include "status_text.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 namespace {
 
@@ -23,7 +23,7 @@ std::string status_line_text(int status) {
   return std::to_string(status) + " " + std::string(reason_phrase(status)) + "\n";
 }
 
-Reply pattern_reply(HttpEndpoint endpoint, int status, std::uint64_t bytes) {
+Reply pattern_reply(Endpoint endpoint, int status, std::uint64_t bytes) {
   Reply reply;
   reply.endpoint = endpoint;
   reply.status = status;
@@ -34,7 +34,7 @@ Reply pattern_reply(HttpEndpoint endpoint, int status, std::uint64_t bytes) {
 }
 
 // "ok\n", or n pattern bytes when the request asks for a body size.
-Reply ok_reply(HttpEndpoint endpoint, const RequestTarget& target) {
+Reply ok_reply(Endpoint endpoint, const RequestTarget& target) {
   if (const auto n = target.get_uint("n", 0, kMaxBodyBytes)) {
     return pattern_reply(endpoint, 200, *n);
   }
@@ -62,14 +62,14 @@ void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
 }
 
-Reply echo(const HttpRequest& request) {
+Reply echo(const Request& request) {
   std::string json = "{\"method\":";
   append_json_string(json, request.method);
   json += ",\"target\":";
   append_json_string(json, request.target);
   json += ",\"headers\":" + std::to_string(request.headers.size());
   json += ",\"body_bytes\":" + std::to_string(request.body_bytes) + "}\n";
-  Reply reply = text_reply(HttpEndpoint::echo, 200, std::move(json));
+  Reply reply = text_reply(Endpoint::echo, 200, std::move(json));
   reply.headers.front().second = "application/json";
   return reply;
 }
@@ -80,11 +80,11 @@ Reply flaky(const RequestTarget& target, EndpointState& state) {
   const auto code = static_cast<int>(target.get_uint("code", 200, 599).value_or(503));
   const auto retry_after = target.get_uint("retry_after", 0, 86400);
   const auto seed = target.get_uint("seed", 0, std::numeric_limits<std::uint64_t>::max());
-  Reply success = ok_reply(HttpEndpoint::flaky, target);  // checks n before counting
+  Reply success = ok_reply(Endpoint::flaky, target);  // checks n before counting
 
   const std::uint64_t k = state.flaky_requests++;
   if (!flaky_request_fails(*fail, k, seed)) return success;
-  Reply failure = text_reply(HttpEndpoint::flaky, code, status_line_text(code));
+  Reply failure = text_reply(Endpoint::flaky, code, status_line_text(code));
   if (retry_after) failure.headers.emplace_back("Retry-After", std::to_string(*retry_after));
   failure.flaky_failure = true;
   return failure;
@@ -93,7 +93,7 @@ Reply flaky(const RequestTarget& target, EndpointState& state) {
 Reply reset(const RequestTarget& target) {
   const auto after = target.get_uint("after", 0, kMaxBodyBytes - 1).value_or(0);
   const auto announced = target.get_uint("n", after + 1, kMaxBodyBytes).value_or(after + 1024);
-  Reply reply = pattern_reply(HttpEndpoint::reset, 200, announced);
+  Reply reply = pattern_reply(Endpoint::reset, 200, announced);
   reply.action = Reply::Action::reset;
   reply.reset_after = after;
   return reply;
@@ -108,23 +108,22 @@ Reply redirect(const RequestTarget& target) {
   if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) {
     throw BadParameter("parameter 'code' must be 301, 302, 303, 307 or 308");
   }
-  Reply reply =
-      text_reply(HttpEndpoint::redirect, code, "redirecting to " + std::string(to) + "\n");
+  Reply reply = text_reply(Endpoint::redirect, code, "redirecting to " + std::string(to) + "\n");
   reply.headers.emplace_back("Location", std::string(to));
   return reply;
 }
 
 Reply static_file(const RequestTarget& target, const EndpointState& state) {
   if (!state.static_root) {
-    return text_reply(HttpEndpoint::static_file, 404, "no static root configured\n");
+    return text_reply(Endpoint::static_file, 404, "no static root configured\n");
   }
   StaticFile file = open_static_file(*state.static_root,
                                      std::string_view(target.path()).substr(kStaticPrefix.size()));
   if (file.status != 200) {
-    return text_reply(HttpEndpoint::static_file, file.status, status_line_text(file.status));
+    return text_reply(Endpoint::static_file, file.status, status_line_text(file.status));
   }
   Reply reply;
-  reply.endpoint = HttpEndpoint::static_file;
+  reply.endpoint = Endpoint::static_file;
   reply.body_kind = Reply::Body::file;
   reply.body_length = file.size;
   reply.file = std::move(file.file);
@@ -132,73 +131,73 @@ Reply static_file(const RequestTarget& target, const EndpointState& state) {
   return reply;
 }
 
-Reply dispatch(HttpEndpoint endpoint, const HttpRequest& request, const RequestTarget& target,
+Reply dispatch(Endpoint endpoint, const Request& request, const RequestTarget& target,
                EndpointState& state) {
   switch (endpoint) {
-    case HttpEndpoint::delay: {
+    case Endpoint::delay: {
       Reply reply = ok_reply(endpoint, target);
       if (const auto us = target.get_uint("us", 0, kMaxDelayUs)) {
         reply.delay = std::chrono::microseconds(*us);
       }
       return reply;
     }
-    case HttpEndpoint::bytes:
+    case Endpoint::bytes:
       return pattern_reply(endpoint, 200, target.require_uint("n", 0, kMaxBodyBytes));
-    case HttpEndpoint::status: {
+    case Endpoint::status: {
       const auto code = static_cast<int>(target.require_uint("code", 200, 599));
       return text_reply(endpoint, code, status_has_no_body(code) ? "" : status_line_text(code));
     }
-    case HttpEndpoint::flaky:
+    case Endpoint::flaky:
       return flaky(target, state);
-    case HttpEndpoint::reset:
+    case Endpoint::reset:
       return reset(target);
-    case HttpEndpoint::hang: {
+    case Endpoint::hang: {
       Reply reply;
       reply.endpoint = endpoint;
       reply.action = Reply::Action::hang;
       return reply;
     }
-    case HttpEndpoint::redirect:
+    case Endpoint::redirect:
       return redirect(target);
-    case HttpEndpoint::static_file:
+    case Endpoint::static_file:
       return static_file(target, state);
-    case HttpEndpoint::echo:
+    case Endpoint::echo:
       return echo(request);
-    case HttpEndpoint::drip:
+    case Endpoint::drip:
       return drip_reply(target);
-    case HttpEndpoint::headers:
+    case Endpoint::headers:
       return huge_headers_reply(target);
-    case HttpEndpoint::gzip:
+    case Endpoint::gzip:
       return compressed_reply(target);
-    case HttpEndpoint::malformed:
+    case Endpoint::malformed:
       return malformed_reply(target);
-    case HttpEndpoint::redirect_loop:
+    case Endpoint::redirect_loop:
       return redirect_loop_reply(target);
-    case HttpEndpoint::not_found:
-    case HttpEndpoint::count_:
+    case Endpoint::not_found:
+    case Endpoint::count_:
       break;
   }
-  return text_reply(HttpEndpoint::not_found, 404, "no such endpoint: " + target.path() + "\n");
+  return text_reply(Endpoint::not_found, 404, "no such endpoint: " + target.path() + "\n");
 }
 
 }  // namespace
 
-HttpEndpoint endpoint_for_path(std::string_view path) noexcept {
-  if (path == "/delay") return HttpEndpoint::delay;
-  if (path == "/bytes") return HttpEndpoint::bytes;
-  if (path == "/status") return HttpEndpoint::status;
-  if (path == "/flaky") return HttpEndpoint::flaky;
-  if (path == "/reset") return HttpEndpoint::reset;
-  if (path == "/hang") return HttpEndpoint::hang;
-  if (path == "/redirect") return HttpEndpoint::redirect;
-  if (path == "/echo") return HttpEndpoint::echo;
-  if (path == "/drip") return HttpEndpoint::drip;
-  if (path == "/headers") return HttpEndpoint::headers;
-  if (path == "/gzip") return HttpEndpoint::gzip;
-  if (path == "/malformed") return HttpEndpoint::malformed;
-  if (path == "/redirect_loop") return HttpEndpoint::redirect_loop;
-  if (path.starts_with(kStaticPrefix)) return HttpEndpoint::static_file;
-  return HttpEndpoint::not_found;
+Endpoint endpoint_for_path(std::string_view path) noexcept {
+  if (path == "/delay") return Endpoint::delay;
+  if (path == "/bytes") return Endpoint::bytes;
+  if (path == "/status") return Endpoint::status;
+  if (path == "/flaky") return Endpoint::flaky;
+  if (path == "/reset") return Endpoint::reset;
+  if (path == "/hang") return Endpoint::hang;
+  if (path == "/redirect") return Endpoint::redirect;
+  if (path == "/echo") return Endpoint::echo;
+  if (path == "/drip") return Endpoint::drip;
+  if (path == "/headers") return Endpoint::headers;
+  if (path == "/gzip") return Endpoint::gzip;
+  if (path == "/malformed") return Endpoint::malformed;
+  if (path == "/redirect_loop") return Endpoint::redirect_loop;
+  if (path.starts_with(kStaticPrefix)) return Endpoint::static_file;
+  return Endpoint::not_found;
 }
 
 bool flaky_request_fails(double fail_fraction, std::uint64_t k,
@@ -220,12 +219,12 @@ bool flaky_request_fails(double fail_fraction, std::uint64_t k,
   return draw < fail_fraction;
 }
 
-Reply route_request(const HttpRequest& request, EndpointState& state) {
-  HttpEndpoint endpoint = HttpEndpoint::not_found;
+Reply route_request(const Request& request, EndpointState& state) {
+  Endpoint endpoint = Endpoint::not_found;
   try {
     const RequestTarget target(request.target);
     endpoint = endpoint_for_path(target.path());
-    if (endpoint != HttpEndpoint::echo && !is_plain_method(request.method)) {
+    if (endpoint != Endpoint::echo && !is_plain_method(request.method)) {
       Reply reply = text_reply(endpoint, 405, "method " + request.method + " not allowed\n");
       reply.headers.emplace_back("Allow", "GET, HEAD, POST");
       reply.bad_request = true;
@@ -242,4 +241,4 @@ Reply route_request(const HttpRequest& request, EndpointState& state) {
   }
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

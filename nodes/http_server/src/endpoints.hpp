@@ -7,10 +7,10 @@
 #include <optional>
 #include <string_view>
 
-#include "http_request.hpp"
 #include "reply.hpp"
+#include "request.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 struct EndpointState {
   std::optional<std::filesystem::path> static_root;  ///< canonical; none: /static/ is 404
@@ -18,13 +18,13 @@ struct EndpointState {
 };
 
 /// The endpoint a path names (not_found for none).
-HttpEndpoint endpoint_for_path(std::string_view path) noexcept;
+Endpoint endpoint_for_path(std::string_view path) noexcept;
 
 /// Whether /flaky request number k fails: evenly spread without a seed, a seeded hash with.
 bool flaky_request_fails(double fail_fraction, std::uint64_t k,
                          std::optional<std::uint64_t> seed) noexcept;
 
 /// Decides the reply to a complete request (parameters checked, 400 when one is bad).
-Reply route_request(const HttpRequest& request, EndpointState& state);
+Reply route_request(const Request& request, EndpointState& state);
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -4,7 +4,7 @@
 
 #include "sluice/http_server.hpp"
 
-namespace sluice {
+namespace sluice::http_server {
 
 std::uint64_t raise_fd_limit() noexcept {
   static std::mutex mutex;  // two threads raising at once would race on get-then-set
@@ -25,4 +25,4 @@ std::uint64_t raise_fd_limit() noexcept {
   return static_cast<std::uint64_t>(limit.rlim_cur);
 }
 
-}  // namespace sluice
+}  // namespace sluice::http_server

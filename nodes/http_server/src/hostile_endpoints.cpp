@@ -5,7 +5,7 @@
 #include "compressed_body.hpp"
 #include "sluice/http_server.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 namespace {
 
@@ -24,7 +24,7 @@ std::string pattern_string(std::uint64_t bytes) {
 
 Reply drip_reply(const RequestTarget& target) {
   Reply reply;
-  reply.endpoint = HttpEndpoint::drip;
+  reply.endpoint = Endpoint::drip;
   reply.action = Reply::Action::drip;
   reply.body_kind = Reply::Body::pattern;
   reply.body_length = target.get_uint("n", 1, kMaxDripBytes).value_or(100);
@@ -40,7 +40,7 @@ Reply huge_headers_reply(const RequestTarget& target) {
   if (size * count > kMaxHeaderTotal) {
     throw BadParameter("size * count must be at most " + std::to_string(kMaxHeaderTotal));
   }
-  Reply reply = text_reply(HttpEndpoint::headers, 200, "ok\n");
+  Reply reply = text_reply(Endpoint::headers, 200, "ok\n");
   const std::string value = pattern_string(size);
   for (std::uint64_t i = 0; i < count; ++i) {
     reply.headers.emplace_back("X-Filler-" + std::to_string(i), value);
@@ -55,7 +55,7 @@ Reply compressed_reply(const RequestTarget& target) {
     throw BadParameter("parameter 'encoding' must be gzip or deflate");
   }
   Reply reply =
-      text_reply(HttpEndpoint::gzip, 200,
+      text_reply(Endpoint::gzip, 200,
                  compressed_pattern(bytes, name == "gzip" ? Encoding::gzip : Encoding::deflate));
   reply.headers.front().second = "application/octet-stream";
   reply.headers.emplace_back("Content-Encoding", std::string(name));
@@ -66,7 +66,7 @@ Reply compressed_reply(const RequestTarget& target) {
 Reply malformed_reply(const RequestTarget& target) {
   const auto kind = target.get("kind").value_or("status");
   Reply reply;
-  reply.endpoint = HttpEndpoint::malformed;
+  reply.endpoint = Endpoint::malformed;
   reply.body_kind = Reply::Body::raw;
   reply.close = true;
   if (kind == "status") {
@@ -84,9 +84,9 @@ Reply malformed_reply(const RequestTarget& target) {
 Reply redirect_loop_reply(const RequestTarget& target) {
   const auto hop = target.get_uint("hop", 0, UINT64_MAX - 1).value_or(0);
   const std::string next = "/redirect_loop?hop=" + std::to_string(hop + 1);
-  Reply reply = text_reply(HttpEndpoint::redirect_loop, 302, "redirecting to " + next + "\n");
+  Reply reply = text_reply(Endpoint::redirect_loop, 302, "redirecting to " + next + "\n");
   reply.headers.emplace_back("Location", next);
   return reply;
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -5,7 +5,7 @@
 #include "reply.hpp"
 #include "request_target.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 /// /drip?n=B[&every_us=U]: a head announcing B bytes, then one byte every U us (1 s).
 Reply drip_reply(const RequestTarget& target);
@@ -18,4 +18,4 @@ Reply malformed_reply(const RequestTarget& target);
 /// /redirect_loop[?hop=K]: 302 to /redirect_loop?hop=K+1, forever.
 Reply redirect_loop_reply(const RequestTarget& target);
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

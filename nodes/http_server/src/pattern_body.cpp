@@ -7,7 +7,7 @@
 
 #include "sluice/http_server.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 namespace {
 
@@ -47,4 +47,4 @@ std::uint64_t append_pattern(evbuffer* out, std::uint64_t offset, std::uint64_t 
   return added;
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

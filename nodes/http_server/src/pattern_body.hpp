@@ -7,11 +7,11 @@
 
 struct evbuffer;
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 /// Appends min(remaining, max_bytes) pattern bytes for body offsets [offset, ...) and
 /// returns how many it appended.
 std::uint64_t append_pattern(evbuffer* out, std::uint64_t offset, std::uint64_t remaining,
                              std::uint64_t max_bytes);
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -11,7 +11,7 @@
 #include "sluice/http_server.hpp"
 #include "unique_fd.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 struct Reply {
   enum class Action {
@@ -24,7 +24,7 @@ struct Reply {
   /// connection closes.
   enum class Body { text, pattern, file, raw };
 
-  HttpEndpoint endpoint = HttpEndpoint::not_found;
+  Endpoint endpoint = Endpoint::not_found;
   Action action = Action::respond;
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  ///< besides the framing ones
@@ -45,7 +45,7 @@ struct Reply {
 };
 
 /// A response with a short text body (a message, usually with a trailing newline).
-inline Reply text_reply(HttpEndpoint endpoint, int status, std::string text) {
+inline Reply text_reply(Endpoint endpoint, int status, std::string text) {
   Reply reply;
   reply.endpoint = endpoint;
   reply.status = status;
@@ -54,4 +54,4 @@ inline Reply text_reply(HttpEndpoint endpoint, int status, std::string text) {
   return reply;
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 namespace {
 
@@ -124,4 +124,4 @@ std::string_view RequestTarget::require(std::string_view name) const {
   return *value;
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

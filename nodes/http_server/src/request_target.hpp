@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 /// A missing, malformed or out-of-range parameter; what() is the 400 message.
 class BadParameter : public std::runtime_error {
@@ -46,4 +46,4 @@ class RequestTarget {
   std::vector<std::pair<std::string, std::string>> params_;
 };
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

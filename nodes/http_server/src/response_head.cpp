@@ -2,7 +2,7 @@
 
 #include "status_text.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 std::string format_response_head(const Reply& reply, int minor_version, bool keep_alive,
                                  std::uint64_t request_body_bytes) {
@@ -32,4 +32,4 @@ std::string format_response_head(const Reply& reply, int minor_version, bool kee
   return head;
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -6,7 +6,7 @@
 
 #include "reply.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 /// "HTTP/1.1 <status> <reason>\r\n" + framing headers + the reply's headers + a blank line.
 /// minor_version is the request's (HTTP/1.0 clients need `Connection: keep-alive` spelled
@@ -14,4 +14,4 @@ namespace sluice::http_server_detail {
 std::string format_response_head(const Reply& reply, int minor_version, bool keep_alive,
                                  std::uint64_t request_body_bytes);
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -7,7 +7,7 @@
 
 #include "sluice/http_server.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 struct ServerCounters {
   // One writer (the loop thread), so relaxed increments are exact; readers only need
@@ -21,17 +21,15 @@ struct ServerCounters {
   std::atomic<std::uint64_t> flaky_failures{0};
   std::atomic<std::uint64_t> resets{0};
   std::atomic<std::uint64_t> abandoned{0};
-  std::array<std::atomic<std::uint64_t>, kHttpEndpointCount> per_endpoint{};
+  std::array<std::atomic<std::uint64_t>, kEndpointCount> per_endpoint{};
 
   static void bump(std::atomic<std::uint64_t>& counter) noexcept {
     counter.fetch_add(1, std::memory_order_relaxed);
   }
-  void bump(HttpEndpoint endpoint) noexcept {
-    bump(per_endpoint[static_cast<std::size_t>(endpoint)]);
-  }
+  void bump(Endpoint endpoint) noexcept { bump(per_endpoint[static_cast<std::size_t>(endpoint)]); }
 
-  LocalHttpServerStats snapshot() const noexcept {
-    LocalHttpServerStats s;
+  LocalServerStats snapshot() const noexcept {
+    LocalServerStats s;
     s.connections_accepted = connections_accepted.load(std::memory_order_relaxed);
     s.active_connections = active_connections.load(std::memory_order_relaxed);
     s.peak_active_connections = peak_active_connections.load(std::memory_order_relaxed);
@@ -48,4 +46,4 @@ struct ServerCounters {
   }
 };
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -18,7 +18,7 @@
 #include "connection.hpp"
 #include "static_files.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 namespace {
 
@@ -74,7 +74,7 @@ event_base* new_event_base() {
 
 }  // namespace
 
-ServerLoop::ServerLoop(const LocalHttpServerOptions& options, ServerCounters& counters)
+ServerLoop::ServerLoop(const LocalServerOptions& options, ServerCounters& counters)
     : counters_(counters), max_request_head_bytes_(options.max_request_head_bytes) {
   if (options.listen_backlog <= 0) throw std::invalid_argument("listen_backlog must be positive");
   if (options.max_request_head_bytes < 256) {
@@ -199,4 +199,4 @@ void ServerLoop::close_everything() noexcept {
   }
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -1,4 +1,4 @@
-// ServerLoop: the libevent side of LocalHttpServer — the event base, the listening socket
+// ServerLoop: the libevent side of LocalServer — the event base, the listening socket
 // and every open connection. Built on the caller's thread (so bind errors throw there),
 // then owned by the loop thread from run() until run() returns.
 #pragma once
@@ -21,14 +21,14 @@ struct event_base;
 struct evconnlistener;
 struct sockaddr;
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 class Connection;
 
 class ServerLoop {
  public:
   /// Binds and listens. Throws std::system_error (bind, listen) or std::invalid_argument.
-  ServerLoop(const LocalHttpServerOptions& options, ServerCounters& counters);
+  ServerLoop(const LocalServerOptions& options, ServerCounters& counters);
   ~ServerLoop();
   ServerLoop(const ServerLoop&) = delete;
   ServerLoop& operator=(const ServerLoop&) = delete;
@@ -72,4 +72,4 @@ class ServerLoop {
   std::vector<std::unique_ptr<Connection>> retired_;
 };
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

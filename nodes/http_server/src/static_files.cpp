@@ -10,7 +10,7 @@
 #include <system_error>
 #include <utility>
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 namespace fs = std::filesystem;
 
@@ -87,4 +87,4 @@ std::string content_type_for(const fs::path& path) {
   return "application/octet-stream";
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -8,7 +8,7 @@
 
 #include "unique_fd.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 struct StaticFile {
   int status = 404;  ///< 200 (file is set), 403 (escapes the root) or 404
@@ -28,4 +28,4 @@ StaticFile open_static_file(const std::filesystem::path& canonical_root,
 /// "text/html; charset=utf-8" for .html, ..., "application/octet-stream" by default.
 std::string content_type_for(const std::filesystem::path& path);
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

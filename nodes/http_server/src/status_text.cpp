@@ -1,6 +1,6 @@
 #include "status_text.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 std::string_view reason_phrase(int status) noexcept {
   switch (status) {
@@ -65,4 +65,4 @@ std::string_view reason_phrase(int status) noexcept {
   }
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

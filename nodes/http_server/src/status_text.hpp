@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 /// "OK", "Service Unavailable", ...; "Unknown" for codes without a registered phrase.
 std::string_view reason_phrase(int status) noexcept;
@@ -13,4 +13,4 @@ constexpr bool status_has_no_body(int status) noexcept {
   return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

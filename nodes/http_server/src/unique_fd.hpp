@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 class UniqueFd {
  public:
@@ -36,4 +36,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

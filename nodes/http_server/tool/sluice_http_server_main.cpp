@@ -1,4 +1,4 @@
-// sluice-http-server: the LocalHttpServer as a standalone program, for benchmarks (wrk
+// sluice-http-server: the LocalServer as a standalone program, for benchmarks (wrk
 // and the sluice client against the same server) and for trying endpoints by hand.
 //
 //   sluice-http-server --port 8080 --root ./data
@@ -28,7 +28,7 @@ sigset_t block_stop_signals() {
   return signals;
 }
 
-void print_stats(const sluice::LocalHttpServerStats& stats) {
+void print_stats(const sluice::http_server::LocalServerStats& stats) {
   std::printf(
       "served %llu requests on %llu connections (%llu open at most; %llu bad, %llu abandoned)\n",
       static_cast<unsigned long long>(stats.requests_received),
@@ -36,9 +36,9 @@ void print_stats(const sluice::LocalHttpServerStats& stats) {
       static_cast<unsigned long long>(stats.peak_active_connections),
       static_cast<unsigned long long>(stats.bad_requests),
       static_cast<unsigned long long>(stats.abandoned));
-  for (std::size_t i = 0; i < sluice::kHttpEndpointCount; ++i) {
+  for (std::size_t i = 0; i < sluice::http_server::kEndpointCount; ++i) {
     if (stats.per_endpoint[i] == 0) continue;
-    const auto name = sluice::to_string(static_cast<sluice::HttpEndpoint>(i));
+    const auto name = sluice::http_server::to_string(static_cast<sluice::http_server::Endpoint>(i));
     std::printf("  %-12.*s %llu\n", static_cast<int>(name.size()), name.data(),
                 static_cast<unsigned long long>(stats.per_endpoint[i]));
   }
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "sluice-http-server: a local HTTP server with delays, errors, resets and hangs "
       "on request (see sluice/http_server.hpp for the endpoints)"};
-  sluice::LocalHttpServerOptions options;
+  sluice::http_server::LocalServerOptions options;
   options.port = 8080;
   app.add_option("--host", options.host, "Numeric address to listen on")->capture_default_str();
   app.add_option("-p,--port", options.port, "TCP port (0: any free port)")->capture_default_str();
@@ -64,8 +64,8 @@ int main(int argc, char** argv) {
 
   const sigset_t stop_signals = block_stop_signals();
   try {
-    const std::uint64_t fd_limit = sluice::raise_fd_limit();
-    sluice::LocalHttpServer server(options);
+    const std::uint64_t fd_limit = sluice::http_server::raise_fd_limit();
+    sluice::http_server::LocalServer server(options);
     std::printf("sluice-http-server listening on %s (descriptor limit %llu%s%s)\n",
                 server.base_url().c_str(), static_cast<unsigned long long>(fd_limit),
                 root.empty() ? "" : ", static files from ", root.c_str());

@@ -42,22 +42,22 @@ struct RunShared {
   std::atomic<std::size_t> windows{0};
 };
 
-Outcome outcome_of(const sluice::HttpResponse& r, Clock::time_point started) {
+Outcome outcome_of(const sluice::http::Response& r, Clock::time_point started) {
   Outcome o;
   o.sent = true;
   o.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-  if (r.success()) {
+  if (r.ok()) {
     o.ok = true;
-  } else if (r.ok()) {
+  } else if (r.received()) {
     o.error = "http_" + std::to_string(r.status);
   } else {
-    o.error = sluice::to_string(r.error);
+    o.error = sluice::http::to_string(r.error);
   }
   return o;
 }
 
 // The legacy way: the calling thread waits for the response.
-Outcome blocking_call(sluice::HttpClient& client, const std::string& url, RunShared& shared) {
+Outcome blocking_call(sluice::http::Client& client, const std::string& url, RunShared& shared) {
   if (Clock::now() >= shared.generate_until) return Outcome{};  // time is up: not sent
   shared.sent.fetch_add(1, std::memory_order_relaxed);
   const auto started = Clock::now();
@@ -82,7 +82,7 @@ WindowLine line_of(const sluice::window::Window<int, WindowStats>& w) {
 // generator -> http (by mode) -> window -> print; `shared`, `total`, `result` and `hooks`
 // must outlive the pipeline's runs.
 sluice::Pipeline build(const ScenarioOptions& o, const std::string& url,
-                       const std::shared_ptr<sluice::HttpClient>& client, RunShared& shared,
+                       const std::shared_ptr<sluice::http::Client>& client, RunShared& shared,
                        WindowStats& total, ScenarioResult& result, const ScenarioHooks& hooks) {
   auto messages =
       sluice::generate("generator",
@@ -121,7 +121,7 @@ sluice::Pipeline build(const ScenarioOptions& o, const std::string& url,
         }
         shared.sent.fetch_add(1, std::memory_order_relaxed);
         client->submit({.url = url},
-                       [done, &shared, started = Clock::now()](sluice::HttpResponse r) {
+                       [done, &shared, started = Clock::now()](sluice::http::Response r) {
                          shared.completed.fetch_add(1, std::memory_order_relaxed);
                          done.succeed(outcome_of(r, started));
                        });
@@ -136,7 +136,7 @@ std::string scenario_dot(const ScenarioOptions& o) {
   WindowStats total;
   ScenarioResult result;
   const ScenarioHooks hooks;
-  return build(o, "http://127.0.0.1/delay", std::make_shared<sluice::HttpClient>(), shared, total,
+  return build(o, "http://127.0.0.1/delay", std::make_shared<sluice::http::Client>(), shared, total,
                result, hooks)
       .to_dot();
 }
@@ -146,7 +146,7 @@ ScenarioResult run_scenario(const ScenarioOptions& o, const std::string& url,
   ScenarioResult result;
   result.options = o;
   result.url = url;
-  auto client = std::make_shared<sluice::HttpClient>();
+  auto client = std::make_shared<sluice::http::Client>();
   RunShared shared;
   WindowStats total;
 

@@ -11,7 +11,7 @@ std::string with_delay(const std::string& base, std::chrono::microseconds delay)
   return base + joiner + "delay_us=" + std::to_string(delay.count());
 }
 
-void check_target(const std::string& url, sluice::HttpClient& client,
+void check_target(const std::string& url, sluice::http::Client& client,
                   std::chrono::milliseconds timeout) {
   const auto colon = url.find("://");
   if (colon == std::string::npos) {
@@ -24,12 +24,12 @@ void check_target(const std::string& url, sluice::HttpClient& client,
     throw TargetError("--url '" + url + "': the scheme '" + scheme +
                       "' is refused (only http and https are allowed)");
   }
-  sluice::HttpRequest probe{.url = url};
+  sluice::http::Request probe{.url = url};
   probe.timeout = timeout;
-  const sluice::HttpResponse r = client.fetch(std::move(probe));
-  if (!r.ok()) {
+  const sluice::http::Response r = client.fetch(std::move(probe));
+  if (!r.received()) {
     throw TargetError("--url '" + url + "' cannot be used: " +
-                      std::string(sluice::to_string(r.error)) + ": " + r.error_message);
+                      std::string(sluice::http::to_string(r.error)) + ": " + r.error_message);
   }
 }
 

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include <sluice/http_client.hpp>
+#include <sluice/http/client.hpp>
 
 namespace http_fanout {
 
@@ -26,7 +26,7 @@ std::string with_delay(const std::string& base, std::chrono::microseconds delay)
 /// Refuses a URL whose scheme is not http or https, and one whose server does not answer
 /// a first request within `timeout` (DNS failure, connection refused, timeout). A server
 /// that answers, whatever the status, is usable.
-void check_target(const std::string& url, sluice::HttpClient& client,
+void check_target(const std::string& url, sluice::http::Client& client,
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace http_fanout

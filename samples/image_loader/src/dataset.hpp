@@ -3,7 +3,7 @@
 // failures), split into two image sets, each served by a server of its own.
 //
 //   Dataset d = prepare_dataset(cache_dir, 256, 2);       // generates on the first run
-//   LocalHttpServer a({.static_root = d.root}), b({.static_root = d.root});
+//   sluice::http_server::LocalServer a({.static_root = d.root}), b({.static_root = d.root});
 //   ImageSets sets = make_image_sets(d, a.url("/static/"), b.url("/static/"));
 #pragma once
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include <sluice/http_stage.hpp>
+#include <sluice/http.hpp>
 
 namespace image_loader {
 

@@ -62,7 +62,7 @@ struct Decoded {
 // data too: it goes on, without an image, to the quarantine.
 Decoded decode(const sluice::http::Response& r, Counters& counters) {
   const RunningDecode running(counters);
-  if (!r.success()) {
+  if (!r.ok()) {
     throw std::runtime_error("GET " + r.url + ": HTTP " + std::to_string(r.status));
   }
   counters.downloaded += r.body.size();
@@ -142,7 +142,7 @@ sluice::Flow<DeviceBatch> build(const ImageSets& sets, const LoaderOptions& o,
                      {.max_in_flight = 64, .on_cancel = [fetch] { fetch.cancel(); }})
           .tee<2>("fan-out");
 
-  downloads.filter("downloaded?", [](const sluice::http::Response& r) { return r.success(); })
+  downloads.filter("downloaded?", [](const sluice::http::Response& r) { return r.ok(); })
       .map("checksum", [](sluice::http::Response r) { return checksum(std::move(r.url), r.body); })
       .sink("manifest",
             [shared](const ManifestLine& line) {

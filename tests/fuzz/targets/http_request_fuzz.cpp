@@ -23,12 +23,12 @@
 
 #include "endpoints.hpp"
 #include "fuzz_check.hpp"
-#include "http_request_parser.hpp"
+#include "request_parser.hpp"
 #include "response_head.hpp"
 #include "static_files.hpp"
 
 namespace fs = std::filesystem;
-using namespace sluice::http_server_detail;
+using namespace sluice::http_server::detail;
 
 namespace {
 
@@ -76,17 +76,17 @@ void check_head(const std::string& head) {
 }
 
 // What the server makes of one request, as text, for comparing two ways of feeding it.
-std::string answer(const HttpRequestParser& parser, EndpointState& state) {
+std::string answer(const RequestParser& parser, EndpointState& state) {
   if (parser.failed()) {
     FUZZ_CHECK(parser.error_status() == 400 || parser.error_status() == 431 ||
                    parser.error_status() == 501 || parser.error_status() == 505,
                "an unexpected error status");
-    const Reply reply = text_reply(sluice::HttpEndpoint::not_found, parser.error_status(),
+    const Reply reply = text_reply(sluice::http_server::Endpoint::not_found, parser.error_status(),
                                    parser.error_message() + "\n");
     check_head(format_response_head(reply, 1, false, 0));
     return "error " + std::to_string(parser.error_status()) + " " + parser.error_message();
   }
-  const HttpRequest& request = parser.request();
+  const Request& request = parser.request();
   const Reply reply = route_request(request, state);
   check_head(
       format_response_head(reply, request.minor_version, request.keep_alive, request.body_bytes));
@@ -111,7 +111,7 @@ std::string answer(const HttpRequestParser& parser, EndpointState& state) {
 std::vector<std::string> serve(std::string_view data, const std::vector<std::size_t>& sizes) {
   EndpointState state;
   state.static_root = tree().root;
-  HttpRequestParser parser(kMaxHeadBytes);
+  RequestParser parser(kMaxHeadBytes);
   std::vector<std::string> answers;
   std::size_t next_size = 0;
   while (!data.empty()) {

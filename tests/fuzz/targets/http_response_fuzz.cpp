@@ -29,7 +29,7 @@
 #include "retry_schedule.hpp"
 #include "transfer.hpp"
 
-using namespace sluice::http_detail;
+using namespace sluice::http::detail;
 
 namespace {
 
@@ -118,7 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const char* method = kMethods[(data[0] >> 2) & 3];
   const std::string_view response(reinterpret_cast<const char*>(data) + 1, size - 1);
 
-  sluice::HttpClientOptions options;
+  sluice::http::ClientOptions options;
   options.max_response_bytes = cap;
   options.max_redirects = 3;
   Transfer t;
@@ -135,15 +135,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const CURLcode result = run_transfer(easy, response);
   const bool connected = attempt_connected(easy);
-  const sluice::HttpResponse r = read_response(easy, t, result);
+  const sluice::http::Response r = read_response(easy, t, result);
   release_attempt(t);
   curl_easy_cleanup(easy);
 
   FUZZ_CHECK(r.body.size() <= cap, "the body passed the size cap");
-  if (r.error == sluice::HttpError::too_large) {
+  if (r.error == sluice::http::ErrorKind::too_large) {
     FUZZ_CHECK(r.body.size() == cap, "a body cut at the cap does not hold the cap");
   }
-  if (r.ok()) {
+  if (r.received()) {
     FUZZ_CHECK(r.status >= 100 && r.status <= 999, "a response without a three-digit status");
     FUZZ_CHECK(r.error_message.empty(), "a response with an error message");
   } else {
@@ -157,12 +157,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // The retry decision the client makes on this response.
-  const sluice::HttpRetryPolicy policy{.max_attempts = 3};
+  const sluice::http::RetryPolicy policy{.max_attempts = 3};
   RetryBudget budget;
   RetryInput input;
   input.result = {r.error, r.status, connected};
   input.method = method;
-  if (r.ok()) input.retry_after = r.header("Retry-After");
+  if (r.received()) input.retry_after = r.header("Retry-After");
   input.now = 1'767'225'600;
   input.unit = 0.999;
   input.submitted = 1;

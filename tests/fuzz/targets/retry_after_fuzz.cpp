@@ -13,7 +13,7 @@
 #include "retry_schedule.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace sluice::http_detail;
+  using namespace sluice::http::detail;
   using namespace std::chrono;
   const std::string_view value(reinterpret_cast<const char*>(data), size);
   const std::time_t now = 1'767'225'600;  // 2026-01-01T00:00:00Z
@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
 
-  const sluice::HttpRetryPolicy policy{.max_attempts = 3};
+  const sluice::http::RetryPolicy policy{.max_attempts = 3};
   RetryBudget budget;
   for (const int status : {429, 503}) {
     RetryInput input;

@@ -36,7 +36,7 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace sluice::http_detail;
+  using namespace sluice::http::detail;
   const std::string url(reinterpret_cast<const char*>(data), size);
 
   const auto scheme = url_scheme(url);

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <numeric>
 
-#include <sluice/http_client.hpp>
+#include <sluice/http/client.hpp>
 #include <sluice/http_server.hpp>
 
 #include "scenario.hpp"
@@ -38,7 +38,7 @@ void expect_accounted(const ScenarioResult& r) {
 }
 
 TEST(Scenario, AsyncKeepsUpWithTheRate) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   ScenarioOptions o{.mode = Mode::async,
                     .rpu = 400,
                     .delay = 20ms,
@@ -55,7 +55,7 @@ TEST(Scenario, AsyncKeepsUpWithTheRate) {
 }
 
 TEST(Scenario, SequentialFallsBehindASlowServer) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   ScenarioOptions o{
       .mode = Mode::sequential, .rpu = 100, .delay = 50ms, .window = 250ms, .duration = 1s};
   const ScenarioResult r = run_scenario(o, with_delay(server.url("/delay"), o.delay));
@@ -65,7 +65,7 @@ TEST(Scenario, SequentialFallsBehindASlowServer) {
 }
 
 TEST(Scenario, AThreadPoolRunsItsWorkersAtOnce) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   ScenarioOptions o{.mode = Mode::threadpool,
                     .rpu = 200,
                     .delay = 50ms,
@@ -78,7 +78,7 @@ TEST(Scenario, AThreadPoolRunsItsWorkersAtOnce) {
 }
 
 TEST(Scenario, ServerErrorsAreCountedByKind) {
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   ScenarioOptions o{
       .mode = Mode::async, .rpu = 500, .delay = 0us, .window = 200ms, .duration = 500ms};
   const ScenarioResult r = run_scenario(o, server.url("/flaky?fail=0.25&code=503"));
@@ -117,7 +117,7 @@ TEST(Target, DelayIsAddedAsAQueryParameter) {
 }
 
 TEST(Target, BadUrlsAreRefusedWithTheReason) {
-  sluice::HttpClient client;
+  sluice::http::Client client;
   auto reason = [&](const std::string& url) {
     try {
       check_target(url, client, 2s);
@@ -130,7 +130,7 @@ TEST(Target, BadUrlsAreRefusedWithTheReason) {
   EXPECT_NE(reason("gopher://h/").find("scheme 'gopher' is refused"), std::string::npos);
   EXPECT_NE(reason("no-scheme").find("is not a URL"), std::string::npos);
   EXPECT_NE(reason("http://127.0.0.1:1/").find("refused"), std::string::npos);
-  sluice::LocalHttpServer server;
+  sluice::http_server::LocalServer server;
   EXPECT_EQ(reason(server.url("/status?code=404")), "accepted");  // it answers: usable
 }
 

@@ -37,8 +37,8 @@ class ImageLoaderPipeline : public ::testing::Test {
   // sets each on a server of its own.
   static LoaderResult load(std::size_t images, std::size_t bad, LoaderOptions options) {
     const auto dataset = image_loader::prepare_dataset(cache(), images, bad);
-    sluice::LocalHttpServer a({.static_root = dataset.root});
-    sluice::LocalHttpServer b({.static_root = dataset.root});
+    sluice::http_server::LocalServer a({.static_root = dataset.root});
+    sluice::http_server::LocalServer b({.static_root = dataset.root});
     options.good_images = images;
     return image_loader::run_loader(
         image_loader::make_image_sets(dataset, a.url("/static/"), b.url("/static/")), options);

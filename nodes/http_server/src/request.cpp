@@ -1,8 +1,8 @@
-#include "http_request.hpp"
+#include "request.hpp"
 
 #include <cctype>
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 namespace {
 
@@ -36,11 +36,11 @@ bool has_token(std::string_view list, std::string_view token) noexcept {
   return false;
 }
 
-std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
+std::optional<std::string_view> Request::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
     if (iequals(key, name)) return std::string_view(value);
   }
   return std::nullopt;
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

@@ -1,11 +1,11 @@
-#include "http_request_parser.hpp"
+#include "request_parser.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <limits>
 #include <utility>
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
 namespace {
 
@@ -68,9 +68,9 @@ bool parse_hex(std::string_view s, std::uint64_t& out) noexcept {
 
 }  // namespace
 
-void HttpRequestParser::reset() {
+void RequestParser::reset() {
   state_ = State::head;
-  request_ = HttpRequest{};
+  request_ = Request{};
   buffer_.clear();
   remaining_ = 0;
   chunked_ = false;
@@ -79,13 +79,13 @@ void HttpRequestParser::reset() {
   error_message_.clear();
 }
 
-void HttpRequestParser::fail(int status, std::string message) {
+void RequestParser::fail(int status, std::string message) {
   state_ = State::error;
   error_status_ = status;
   error_message_ = std::move(message);
 }
 
-std::size_t HttpRequestParser::feed(std::string_view data) {
+std::size_t RequestParser::feed(std::string_view data) {
   std::size_t used = 0;
   while (used < data.size()) {
     const std::string_view rest = data.substr(used);
@@ -140,7 +140,7 @@ std::size_t HttpRequestParser::feed(std::string_view data) {
   return used;
 }
 
-std::size_t HttpRequestParser::feed_line(std::string_view data, std::size_t limit) {
+std::size_t RequestParser::feed_line(std::string_view data, std::size_t limit) {
   const auto newline = data.find('\n');
   const std::size_t take = newline == std::string_view::npos ? data.size() : newline + 1;
   buffer_.append(data.substr(0, take));
@@ -153,7 +153,7 @@ std::size_t HttpRequestParser::feed_line(std::string_view data, std::size_t limi
   return take;
 }
 
-std::size_t HttpRequestParser::feed_head(std::string_view data) {
+std::size_t RequestParser::feed_head(std::string_view data) {
   std::size_t skipped = 0;
   if (buffer_.empty()) {
     // Tolerate blank lines before the request line (RFC 9112, section 2.2).
@@ -187,7 +187,7 @@ std::size_t HttpRequestParser::feed_head(std::string_view data) {
   return skipped + appended;
 }
 
-void HttpRequestParser::parse_head() {
+void RequestParser::parse_head() {
   std::string_view head(buffer_);
   bool first = true;
   while (!head.empty() && state_ == State::head) {
@@ -207,7 +207,7 @@ void HttpRequestParser::parse_head() {
   if (state_ == State::head) finish_head();
 }
 
-void HttpRequestParser::parse_request_line(std::string_view line) {
+void RequestParser::parse_request_line(std::string_view line) {
   const auto first_space = line.find(' ');
   const auto last_space = line.rfind(' ');
   if (first_space == std::string_view::npos || first_space == last_space) {
@@ -234,7 +234,7 @@ void HttpRequestParser::parse_request_line(std::string_view line) {
   request_.target = target;
 }
 
-void HttpRequestParser::parse_header_line(std::string_view line) {
+void RequestParser::parse_header_line(std::string_view line) {
   if (line.front() == ' ' || line.front() == '\t') return fail(400, "folded header line");
   const auto colon = line.find(':');
   if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) {
@@ -260,7 +260,7 @@ void HttpRequestParser::parse_header_line(std::string_view line) {
   request_.headers.emplace_back(name, value);
 }
 
-void HttpRequestParser::finish_head() {
+void RequestParser::finish_head() {
   if (chunked_ && have_content_length_) {
     return fail(400, "both Transfer-Encoding and Content-Length");
   }
@@ -282,7 +282,7 @@ void HttpRequestParser::finish_head() {
   }
 }
 
-void HttpRequestParser::on_chunk_size_line() {
+void RequestParser::on_chunk_size_line() {
   std::string_view line = strip_cr(std::string_view(buffer_).substr(0, buffer_.size() - 1));
   line = trim(line.substr(0, line.find(';')));  // drop chunk extensions
   std::uint64_t size = 0;
@@ -292,11 +292,11 @@ void HttpRequestParser::on_chunk_size_line() {
   state_ = size == 0 ? State::trailers : State::chunk_data;
 }
 
-void HttpRequestParser::on_trailer_line() {
+void RequestParser::on_trailer_line() {
   const std::string_view line = strip_cr(std::string_view(buffer_).substr(0, buffer_.size() - 1));
   const bool last = line.empty();
   buffer_.clear();
   if (last) state_ = State::complete;
 }
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

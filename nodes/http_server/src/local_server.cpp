@@ -12,14 +12,14 @@
 #include "server_loop.hpp"
 #include "sluice/http_server.hpp"
 
-namespace sluice {
+namespace sluice::http_server {
 
-using http_server_detail::ServerCounters;
-using http_server_detail::ServerLoop;
+using detail::ServerCounters;
+using detail::ServerLoop;
 
-class LocalHttpServer::Impl {
+class LocalServer::Impl {
  public:
-  explicit Impl(LocalHttpServerOptions options) : host_(std::move(options.host)) {
+  explicit Impl(LocalServerOptions options) : host_(std::move(options.host)) {
     options.host = host_;
     if (options.raise_fd_limit) raise_fd_limit();
     loop_ = std::make_unique<ServerLoop>(options, counters_);
@@ -71,52 +71,52 @@ class LocalHttpServer::Impl {
   std::atomic<bool> running_{false};
 };
 
-LocalHttpServer::LocalHttpServer(LocalHttpServerOptions options)
+LocalServer::LocalServer(LocalServerOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
-LocalHttpServer::~LocalHttpServer() = default;
+LocalServer::~LocalServer() = default;
 
-std::uint16_t LocalHttpServer::port() const noexcept {
+std::uint16_t LocalServer::port() const noexcept {
   return impl_->port();
 }
 
-std::string LocalHttpServer::base_url() const {
+std::string LocalServer::base_url() const {
   const std::string& host = impl_->host();
   const bool ipv6 = host.find(':') != std::string::npos;
   return "http://" + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port());
 }
 
-std::string LocalHttpServer::url(std::string_view path_and_query) const {
+std::string LocalServer::url(std::string_view path_and_query) const {
   return base_url() + std::string(path_and_query);
 }
 
-void LocalHttpServer::stop() noexcept {
+void LocalServer::stop() noexcept {
   impl_->stop();
 }
 
-bool LocalHttpServer::running() const noexcept {
+bool LocalServer::running() const noexcept {
   return impl_->running();
 }
 
-LocalHttpServerStats LocalHttpServer::stats() const noexcept {
+LocalServerStats LocalServer::stats() const noexcept {
   return impl_->counters().snapshot();
 }
 
-std::uint64_t LocalHttpServer::requests_received() const noexcept {
+std::uint64_t LocalServer::requests_received() const noexcept {
   return impl_->counters().requests_received.load(std::memory_order_relaxed);
 }
 
-std::uint64_t LocalHttpServer::responses_sent() const noexcept {
+std::uint64_t LocalServer::responses_sent() const noexcept {
   return impl_->counters().responses_sent.load(std::memory_order_relaxed);
 }
 
-std::uint64_t LocalHttpServer::active_connections() const noexcept {
+std::uint64_t LocalServer::active_connections() const noexcept {
   return impl_->counters().active_connections.load(std::memory_order_relaxed);
 }
 
-std::uint64_t LocalHttpServer::endpoint_count(HttpEndpoint endpoint) const noexcept {
+std::uint64_t LocalServer::endpoint_count(Endpoint endpoint) const noexcept {
   return impl_->counters().per_endpoint[static_cast<std::size_t>(endpoint)].load(
       std::memory_order_relaxed);
 }
 
-}  // namespace sluice
+}  // namespace sluice::http_server

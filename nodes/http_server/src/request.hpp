@@ -1,4 +1,4 @@
-// HttpRequest: one parsed HTTP/1.x request head, plus the size of its body (the server
+// Request: one parsed HTTP/1.x request head, plus the size of its body (the server
 // counts body bytes but never keeps them).
 #pragma once
 
@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
-struct HttpRequest {
+struct Request {
   std::string method;
   std::string target;     ///< as sent: "/bytes?n=10"
   int minor_version = 1;  ///< HTTP/1.<minor_version>
@@ -30,4 +30,4 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 /// True when a comma-separated header value (e.g. Connection) lists this token.
 bool has_token(std::string_view list, std::string_view token) noexcept;
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail

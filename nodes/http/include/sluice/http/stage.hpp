@@ -1,37 +1,30 @@
-// FetchStage: an HttpClient as an `async_map` operation of a pipeline.
+// sluice::http::FetchStage: a Client as an `async_map` operation of a pipeline.
 #pragma once
 
 #include <memory>
 #include <utility>
 
 #include "sluice/completion.hpp"
-#include "sluice/http_client.hpp"
-#include "sluice/http_types.hpp"
+#include "sluice/http/client.hpp"
+#include "sluice/http/types.hpp"
 
 namespace sluice::http {
-
-using Request = HttpRequest;
-using Response = HttpResponse;
-using ErrorKind = HttpError;
-using RetryPolicy = HttpRetryPolicy;
-using Client = HttpClient;
-using ClientOptions = HttpClientOptions;
 
 /// How FetchStage hands outcomes to the pipeline.
 struct FetchStageOptions {
   /// false (the default): every outcome is data — a Response with a status or an error
-  /// kind — and the item goes on. true: a request that got no response (error kind
-  /// other than none) becomes a failed item carrying its error message. Statuses are
-  /// data either way.
+  /// kind — and the item goes on. true: a request that got no response (not
+  /// `received()`: an error kind other than none) becomes a failed item carrying its
+  /// error message. Statuses are data either way: a 404 or a 503 goes on as a Response.
   bool fail_on_error = false;
 };
 
 /// An async operation `void(Request, Completion<Response>)` that runs each request on a
-/// shared HttpClient. The stage's max in flight is the number of concurrent requests;
+/// shared Client. The stage's max in flight is the number of concurrent requests;
 /// `cancel()` (wire it to the pipeline's on_cancel) ends every request in flight with
 /// ErrorKind::cancelled, so nothing is left waiting in the graph.
 ///
-///   auto client = std::make_shared<sluice::HttpClient>();
+///   auto client = std::make_shared<sluice::http::Client>();
 ///   auto fetch = sluice::http::fetch_stage(client);
 ///   sluice::from("ids", std::views::iota(0, 10'000))
 ///       .map("request", [](int i) { return sluice::http::Request{.url = url_for(i)}; })
@@ -47,7 +40,7 @@ class FetchStage {
   /// What the stage emits, so async_map needs no explicit type.
   using output_type = Response;
 
-  explicit FetchStage(std::shared_ptr<HttpClient> client, FetchStageOptions options = {})
+  explicit FetchStage(std::shared_ptr<Client> client, FetchStageOptions options = {})
       : client_(std::move(client)), options_(options) {}
 
   void operator()(Request request, Completion<Response> done) const {
@@ -76,24 +69,24 @@ class FetchStage {
   /// ErrorKind::cancelled; returns once their completions have run.
   void cancel() const { client_->cancel_all(); }
 
-  const std::shared_ptr<HttpClient>& client() const noexcept { return client_; }
+  const std::shared_ptr<Client>& client() const noexcept { return client_; }
 
  private:
   static void deliver(const Completion<Response>& done, Response r, bool fail_on_error) {
-    if (fail_on_error && !r.ok()) {
+    if (fail_on_error && !r.received()) {
       done.fail(r.error_message);
     } else {
       done.succeed(std::move(r));
     }
   }
-  std::shared_ptr<HttpClient> client_;
+  std::shared_ptr<Client> client_;
   FetchStageOptions options_;
 };
 
 /// A FetchStage over `client`.
 ///
-///   auto stage = sluice::http::fetch_stage(std::make_shared<sluice::HttpClient>());
-inline FetchStage fetch_stage(std::shared_ptr<HttpClient> client, FetchStageOptions options = {}) {
+///   auto stage = sluice::http::fetch_stage(std::make_shared<sluice::http::Client>());
+inline FetchStage fetch_stage(std::shared_ptr<Client> client, FetchStageOptions options = {}) {
   return FetchStage(std::move(client), options);
 }
 

@@ -1,10 +1,10 @@
-// HttpRetryPolicy: when and how often the HTTP client tries a request again.
+// sluice::http::RetryPolicy: when and how often the HTTP client tries a request again.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 
-namespace sluice {
+namespace sluice::http {
 
 /// Retries with exponential backoff and full jitter, within a budget.
 ///
@@ -24,9 +24,10 @@ namespace sluice {
 /// load: across one client, retries stay within `budget_floor + budget_ratio *
 /// requests submitted`.
 ///
-///   sluice::HttpRetryPolicy retry{.max_attempts = 4, .base_delay = std::chrono::milliseconds(50)};
-///   sluice::HttpRequest req{.url = u, .retry = retry};
-struct HttpRetryPolicy {
+///   sluice::http::RetryPolicy retry{.max_attempts = 4,
+///                                   .base_delay = std::chrono::milliseconds(50)};
+///   sluice::http::Request req{.url = u, .retry = retry};
+struct RetryPolicy {
   /// Attempts in all, the first included; 1 means no retries.
   int max_attempts = 1;
   /// The backoff ceiling of the first retry; it doubles for each further one.
@@ -43,13 +44,13 @@ struct HttpRetryPolicy {
   bool retry_unsafe_methods = false;
 
   /// No retries: one attempt per request.
-  static HttpRetryPolicy none() noexcept { return {}; }
+  static RetryPolicy none() noexcept { return {}; }
   /// `attempts` attempts with the default backoff and budget.
-  static HttpRetryPolicy with_attempts(int attempts) noexcept {
-    HttpRetryPolicy p;
+  static RetryPolicy with_attempts(int attempts) noexcept {
+    RetryPolicy p;
     p.max_attempts = attempts;
     return p;
   }
 };
 
-}  // namespace sluice
+}  // namespace sluice::http

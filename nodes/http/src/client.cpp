@@ -1,4 +1,4 @@
-#include "sluice/http_client.hpp"
+#include "sluice/http/client.hpp"
 
 #include <condition_variable>
 #include <mutex>
@@ -7,34 +7,34 @@
 
 #include "client_engine.hpp"
 
-namespace sluice {
+namespace sluice::http {
 
-HttpClient::HttpClient(HttpClientOptions options)
-    : options_(options), engine_(std::make_shared<http_detail::Engine>(std::move(options))) {
+Client::Client(ClientOptions options)
+    : options_(options), engine_(std::make_shared<detail::Engine>(std::move(options))) {
   engine_->start();
 }
 
-HttpClient::~HttpClient() {
+Client::~Client() {
   engine_->shutdown();
 }
 
-void HttpClient::submit(HttpRequest request, Callback on_done) {
+void Client::submit(Request request, Callback on_done) {
   engine_->submit(std::move(request), std::move(on_done));
 }
 
-HttpResponse HttpClient::fetch(HttpRequest request) {
+Response Client::fetch(Request request) {
   if (engine_->on_io_thread()) {
     throw std::logic_error(
-        "sluice::HttpClient::fetch called from the client's own callback: it would wait "
+        "sluice::http::Client::fetch called from the client's own callback: it would wait "
         "on the thread that has to answer it; use submit there");
   }
   struct Waiter {
     std::mutex mutex;
     std::condition_variable ready;
-    std::optional<HttpResponse> response;
+    std::optional<Response> response;
   };
   auto waiter = std::make_shared<Waiter>();
-  submit(std::move(request), [waiter](HttpResponse response) {
+  submit(std::move(request), [waiter](Response response) {
     {
       std::lock_guard lock(waiter->mutex);
       waiter->response = std::move(response);
@@ -46,12 +46,12 @@ HttpResponse HttpClient::fetch(HttpRequest request) {
   return std::move(*waiter->response);
 }
 
-void HttpClient::cancel_all() {
+void Client::cancel_all() {
   engine_->cancel_all();
 }
 
-HttpCounters HttpClient::counters() const noexcept {
+Counters Client::counters() const noexcept {
   return engine_->counters();
 }
 
-}  // namespace sluice
+}  // namespace sluice::http

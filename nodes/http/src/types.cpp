@@ -1,41 +1,41 @@
-#include "sluice/http_types.hpp"
+#include "sluice/http/types.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-namespace sluice {
+namespace sluice::http {
 
-const char* to_string(HttpError kind) noexcept {
+const char* to_string(ErrorKind kind) noexcept {
   switch (kind) {
-    case HttpError::none:
+    case ErrorKind::none:
       return "none";
-    case HttpError::refused:
+    case ErrorKind::refused:
       return "refused";
-    case HttpError::timeout:
+    case ErrorKind::timeout:
       return "timeout";
-    case HttpError::reset:
+    case ErrorKind::reset:
       return "reset";
-    case HttpError::dns:
+    case ErrorKind::dns:
       return "dns";
-    case HttpError::too_large:
+    case ErrorKind::too_large:
       return "too_large";
-    case HttpError::scheme_refused:
+    case ErrorKind::scheme_refused:
       return "scheme_refused";
-    case HttpError::cancelled:
+    case ErrorKind::cancelled:
       return "cancelled";
-    case HttpError::protocol:
+    case ErrorKind::protocol:
       return "protocol";
-    case HttpError::too_many_redirects:
+    case ErrorKind::too_many_redirects:
       return "too_many_redirects";
-    case HttpError::no_descriptors:
+    case ErrorKind::no_descriptors:
       return "no_descriptors";
-    case HttpError::other:
+    case ErrorKind::other:
       return "other";
   }
   return "unknown";
 }
 
-std::optional<std::string_view> find_header(const HttpHeaders& headers,
+std::optional<std::string_view> find_header(const Headers& headers,
                                             std::string_view name) noexcept {
   const auto same = [name](const std::string& candidate) {
     return std::equal(candidate.begin(), candidate.end(), name.begin(), name.end(),
@@ -50,4 +50,4 @@ std::optional<std::string_view> find_header(const HttpHeaders& headers,
   return std::nullopt;
 }
 
-}  // namespace sluice
+}  // namespace sluice::http

@@ -1,4 +1,4 @@
-// HttpRequestParser: an incremental HTTP/1.x request parser. Bytes go in as they arrive
+// RequestParser: an incremental HTTP/1.x request parser. Bytes go in as they arrive
 // (any split); it stops after the head, so the server can answer `Expect: 100-continue`,
 // and after the body, so pipelined requests stay in the caller's buffer. Bodies
 // (Content-Length or chunked) are counted and skipped, never stored.
@@ -9,11 +9,11 @@
 #include <string>
 #include <string_view>
 
-#include "http_request.hpp"
+#include "request.hpp"
 
-namespace sluice::http_server_detail {
+namespace sluice::http_server::detail {
 
-class HttpRequestParser {
+class RequestParser {
  public:
   enum class State {
     head,            ///< reading the request line and headers
@@ -26,7 +26,7 @@ class HttpRequestParser {
     error            ///< malformed: error_status() and error_message() say why
   };
 
-  explicit HttpRequestParser(std::size_t max_head_bytes) : max_head_bytes_(max_head_bytes) {}
+  explicit RequestParser(std::size_t max_head_bytes) : max_head_bytes_(max_head_bytes) {}
 
   /// Consumes a prefix of data and returns its length. Stops early when the head has just
   /// been parsed (head_complete() turns true) and when the request is complete.
@@ -37,7 +37,7 @@ class HttpRequestParser {
   bool complete() const noexcept { return state_ == State::complete; }
   bool failed() const noexcept { return state_ == State::error; }
 
-  const HttpRequest& request() const noexcept { return request_; }
+  const Request& request() const noexcept { return request_; }
   /// 400, 431 (head too large) or 501 (unsupported transfer coding).
   int error_status() const noexcept { return error_status_; }
   const std::string& error_message() const noexcept { return error_message_; }
@@ -58,7 +58,7 @@ class HttpRequestParser {
 
   std::size_t max_head_bytes_;
   State state_ = State::head;
-  HttpRequest request_;
+  Request request_;
   std::string buffer_;  // the head so far, or the current chunk-size / trailer line
   std::uint64_t remaining_ = 0;
   bool chunked_ = false;
@@ -67,4 +67,4 @@ class HttpRequestParser {
   std::string error_message_;
 };
 
-}  // namespace sluice::http_server_detail
+}  // namespace sluice::http_server::detail
