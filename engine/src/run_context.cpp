@@ -49,6 +49,7 @@ int RunContext::slot_index() const noexcept {
 std::uint16_t RunContext::add_limiter(tbb::flow::receiver<long>* decrement) {
   if (decrements_.size() >= 0xffff) throw std::length_error("sluice: too many sources");
   decrements_.push_back(decrement);
+  done_.emplace_back(false);
   return static_cast<std::uint16_t>(decrements_.size() - 1);
 }
 

@@ -30,7 +30,9 @@ std::size_t choose_max_in_flight(const PipelineSpec& spec, const RunOptions& o) 
     throw std::invalid_argument(
         "sluice: max_in_flight " + std::to_string(o.max_in_flight) + " is smaller than the " +
         std::to_string(required) +
-        " items the pipeline's batches need to fill; raise max_in_flight to at least that");
+        " items the pipeline needs (its batches to fill, its keyed joins to keep their "
+        "unmatched items waiting and still let one through); raise max_in_flight to at least "
+        "that");
   }
   return o.max_in_flight;
 }

@@ -21,6 +21,7 @@
 #include "sluice/error_policy.hpp"
 #include "sluice/flow.hpp"
 #include "sluice/graph.hpp"
+#include "sluice/keyed_join.hpp"
 #include "sluice/options.hpp"
 #include "sluice/pipeline.hpp"
 #include "sluice/report.hpp"

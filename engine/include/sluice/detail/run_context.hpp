@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -119,13 +120,19 @@ class RunContext {
   void on_cancel(std::function<void()> hook) { cancel_hooks_.push_back(std::move(hook)); }
 
   // ---- the driver ----
-  /// The source has no more items. The driver is told: it may be asleep with nothing in
-  /// the graph, waiting for this to look whether the run has ended.
-  void mark_source_done() noexcept {
-    source_done_.store(true, std::memory_order_release);
+  /// Source `origin` has no more items. The driver is told: it may be asleep with nothing
+  /// in the graph, waiting for this to look whether the run has ended.
+  void mark_source_done(std::uint16_t origin) noexcept {
+    if (origin < done_.size() && !done_[origin].exchange(true, std::memory_order_acq_rel)) {
+      sources_done_.fetch_add(1, std::memory_order_acq_rel);
+    }
     notify_driver();
   }
-  bool source_done() const noexcept { return source_done_.load(std::memory_order_acquire); }
+  /// Every source has no more items: the end of input that flush() acts on. (While one
+  /// source of several goes on, its items may still fill a batch or find a partner.)
+  bool source_done() const noexcept {
+    return sources_done_.load(std::memory_order_acquire) >= decrements_.size();
+  }
   /// Asynchronous operations started and not yet back in the graph (every async stage's).
   /// They hold no graph wait, so the graph can be idle while this is not zero: the
   /// driver flushes the end of input only once it is.
@@ -169,7 +176,8 @@ class RunContext {
   alignas(64) std::atomic<std::uint64_t> operations_{0};
 
   std::atomic<bool> cancelled_{false};
-  std::atomic<bool> source_done_{false};
+  std::deque<std::atomic<bool>> done_;  // by origin: that source has ended
+  std::atomic<std::size_t> sources_done_{0};
   std::vector<std::function<void()>> cancel_hooks_;
 
   mutable std::mutex mutex_;  // guards the fields below

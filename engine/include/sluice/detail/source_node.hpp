@@ -47,6 +47,7 @@ class ItemPuller {
   std::uint64_t limit() const noexcept { return limit_; }
   /// The run's number for this source (its limiter), carried by every item.
   void set_origin(std::uint16_t origin) noexcept { origin_ = origin; }
+  std::uint16_t origin() const noexcept { return origin_; }
   bool at_limit() const noexcept { return index_ >= limit_; }
 
   /// Pulls the next item into `out` (weight 1). A pull that throws is an item produced
@@ -111,7 +112,7 @@ class SourceRuntime final : public OutputNode<T> {
       const Got got = run_.cancelled() ? Got::end : items_.pull(e);
       if (got == Got::item) return e;
       if (got == Got::end) {
-        run_.mark_source_done();
+        run_.mark_source_done(items_.origin());
         fc.stop();
         return {};
       }
@@ -187,7 +188,7 @@ class PacedSourceRuntime final : public OutputNode<T> {
 
   void end() noexcept {
     ended_.store(true, std::memory_order_release);
-    run_.mark_source_done();
+    run_.mark_source_done(origin_);
     pacer_.release_all();  // queued tickets only have their slots to give back
   }
 

@@ -53,8 +53,8 @@ class OutputNode : public RuntimeNode {
 struct BuildContext {
   tbb::flow::graph& graph;
   RunContext& run;
-  std::vector<RuntimeNode*> built;        // by spec index, filled in order
-  std::vector<std::size_t> inputs = {};   // the inputs of the node being built
+  std::vector<RuntimeNode*> built;       // by spec index, filled in order
+  std::vector<std::size_t> inputs = {};  // the inputs of the node being built
 
   /// The runtime of input `k` of the node being built.
   template <class Node>
@@ -85,6 +85,9 @@ class NodeSpec {
   /// Items this piece could usefully hold (an async stage's max_in_flight); the default
   /// max_in_flight leaves room for it.
   virtual std::size_t useful_in_flight() const { return 0; }
+  /// Envelopes this piece may keep waiting at once (a keyed join's unmatched items): they
+  /// keep their slots, so a source must be able to let more than that through.
+  virtual std::size_t holds() const { return 0; }
   /// The tbb::flow nodes this piece maps onto, for to_dot().
   virtual std::string flow_nodes() const = 0;
   /// True for pieces that end items (sink, consumer).
@@ -209,8 +212,9 @@ class PipelineSpec : public std::enable_shared_from_this<PipelineSpec> {
         cur = inputs_[cur].front();
       }
       if (tee != nodes_.size() && tee != cur) {
-        throw std::logic_error("sluice: join '" + join + "': its inputs come from different tees ('" +
-                               nodes_[tee]->name() + "' and '" + nodes_[cur]->name() + "')");
+        throw std::logic_error("sluice: join '" + join +
+                               "': its inputs come from different tees ('" + nodes_[tee]->name() +
+                               "' and '" + nodes_[cur]->name() + "')");
       }
       if (std::find(branches.begin(), branches.end(), below) != branches.end()) {
         throw std::logic_error("sluice: join '" + join +
@@ -245,18 +249,21 @@ class PipelineSpec : public std::enable_shared_from_this<PipelineSpec> {
       throw std::logic_error("sluice: a pipeline needs a source and an end (sink or consumer)");
     }
   }
-  /// The items a run must be able to hold for every batch to fill: the largest product
-  /// of gathers() along a path.
+  /// The items a run must be able to hold for every batch to fill (the largest product
+  /// of gathers() along a path) and for the keyed joins to keep what they hold() waiting
+  /// and still let one more item through (their holdings added up, in source items).
   std::size_t required_in_flight() const {
     std::vector<std::size_t> need(nodes_.size(), 1);
     std::size_t most = 1;
+    std::size_t held = 0;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       std::size_t in = 1;
       for (std::size_t u : inputs_[i]) in = std::max(in, need[u]);
       need[i] = in * nodes_[i]->gathers();
       most = std::max(most, need[i]);
+      held += in * nodes_[i]->holds();
     }
-    return most;
+    return held != 0 ? std::max(most, held + 1) : most;
   }
   std::size_t useful_in_flight() const {
     std::size_t r = required_in_flight();
