@@ -142,8 +142,10 @@ Report RunState::drive() {
     on_stop.emplace(ctx.options().stop, std::function<void()>([&ctx] { ctx.cancel("cancelled"); }));
   }
   RunMonitor monitor(*this);
+  // Last node first: nodes_ are in graph order, so every stage has started (a custom
+  // stage's on_start has run) before a source pulls the first item towards it.
   arena_->execute([&] {
-    for (auto& n : nodes_) n->activate();
+    for (auto n = nodes_.rbegin(); n != nodes_.rend(); ++n) (*n)->activate();
   });
   for (;;) {
     std::uint64_t seen = ctx.epoch();

@@ -306,6 +306,39 @@ TEST_P(StageApi, AStageThatCannotStartStopsTheRunNamingIt) {
   }
 }
 
+TEST_P(StageApi, OnStartHasRunBeforeTheFirstItemArrives) {
+  // on_start gives the source a while to pull: a source started before the stage would,
+  // and its first item would reach on_item before on_start had returned.
+  struct SlowStart {
+    using output_type = int;
+    std::atomic<bool>* pulled;
+    std::atomic<int>* early;
+    std::atomic<bool> started{false};
+    SlowStart(std::atomic<bool>* p, std::atomic<int>* e) : pulled(p), early(e) {}
+    void on_start(StagePort<int>&) {
+      sluice::test::wait_until([&] { return pulled->load(); }, std::chrono::milliseconds(200));
+      started.store(true);
+    }
+    void on_item(int x, ItemTicket&& t, StagePort<int>& port) {
+      if (!started.load()) early->fetch_add(1);
+      port.emit(std::move(t), x);
+    }
+  };
+  std::atomic<bool> pulled{false};
+  std::atomic<int> early{0};
+  auto numbers = std::views::iota(0, 100) | std::views::transform([&](int x) {
+                   pulled.store(true);
+                   return x;
+                 });
+  Report r =
+      sluice::from("n", numbers)
+          .then(sluice::custom_stage("slow_start", [&] { return SlowStart(&pulled, &early); }))
+          .sink("s", [](int) {})
+          .run({.threads = threads()});
+  EXPECT_EQ(r.delivered, 100u);
+  EXPECT_EQ(early.load(), 0) << "items reached on_item before on_start had returned";
+}
+
 TEST_P(StageApi, ConcurrencyCapIsHonoured) {
   sluice::test::ConcurrencyGauge gauge;
   struct Gauged {

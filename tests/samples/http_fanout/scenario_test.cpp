@@ -60,8 +60,10 @@ TEST(Scenario, SequentialFallsBehindASlowServer) {
       .mode = Mode::sequential, .rpu = 100, .delay = 50ms, .window = 250ms, .duration = 1s};
   const ScenarioResult r = run_scenario(o, with_delay(server.url("/delay"), o.delay));
   expect_accounted(r);
-  EXPECT_LE(r.sent, 25u);    // one call per 50 ms at most
-  EXPECT_GT(r.unsent, 50u);  // the rest were still waiting when time was up
+  EXPECT_LE(r.sent, 25u);  // one call per 50 ms at most
+  // Most were still waiting when time was up: more than were sent, however few a loaded
+  // machine (or a sanitizer build) generated in the second.
+  EXPECT_GT(r.unsent, r.sent);
 }
 
 TEST(Scenario, AThreadPoolRunsItsWorkersAtOnce) {
