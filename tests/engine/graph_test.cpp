@@ -62,14 +62,17 @@ class Graph : public ::testing::TestWithParam<std::size_t> {
 
 TEST_P(Graph, TeeGivesEveryBranchEveryItemAsItsOwnCopy) {
   Collected<std::string> a, b;
-  auto [left, right] = sluice::from("words", std::vector<std::string>{"a", "bb", "ccc", "dddd"})
-                           .tee<2>("both");
-  left.map("upper", [](std::string s) {
-        for (char& c : s) c = static_cast<char>(c - 'a' + 'A');
-        return s;
-      }, {.concurrency = 2})
+  auto [left, right] =
+      sluice::from("words", std::vector<std::string>{"a", "bb", "ccc", "dddd"}).tee<2>("both");
+  left.map("upper",
+           [](std::string s) {
+             for (char& c : s) c = static_cast<char>(c - 'a' + 'A');
+             return s;
+           },
+           {.concurrency = 2})
       .sink("a", a.sink());
-  Report r = right.map("twice", [](std::string s) { return s + s; }).sink("b", b.sink())
+  Report r = right.map("twice", [](std::string s) { return s + s; })
+                 .sink("b", b.sink())
                  .run({.threads = threads()});
   EXPECT_EQ(a.sorted(), (std::vector<std::string>{"A", "BB", "CCC", "DDDD"}));
   EXPECT_EQ(b.sorted(), (std::vector<std::string>{"aa", "bbbb", "cccccc", "dddddddd"}));
@@ -123,7 +126,11 @@ TEST_P(Graph, OrderedStagesInARouteBranchKeepTheRoutesOrder) {
   std::vector<int> evens, odds;
   auto [even, odd] = sluice::from("n", iota(2000))
                          .partition("even?", [](int v) { return v % 2 == 0; }, {.ordered = true});
-  even.map("slow-ish", [](int v) { sluice::test::spin(v % 7 * 50); return v; },
+  even.map("slow-ish",
+           [](int v) {
+             sluice::test::spin(v % 7 * 50);
+             return v;
+           },
            {.concurrency = 4, .ordered = true})
       .sink("evens", [&](int v) { evens.push_back(v); }, {.ordered = true});
   Report r = odd.sink("odds", [&](int v) { odds.push_back(v); }, {.ordered = true})
@@ -172,10 +179,11 @@ TEST_P(Graph, EachSourceOfAMergeKeepsItsOwnBound) {
              return 10000 + i++;
            }).map("b-count", track(b_out), {.concurrency = 1});
   Report r = sluice::merge("ab", a, b)
-                 .sink("slow", [&](int v) {
-                   sluice::test::spin(200);
-                   (v < 10000 ? a_out : b_out).fetch_sub(1);
-                 })
+                 .sink("slow",
+                       [&](int v) {
+                         sluice::test::spin(200);
+                         (v < 10000 ? a_out : b_out).fetch_sub(1);
+                       })
                  .run({.threads = threads(), .max_in_flight = 16});
   EXPECT_EQ(r.delivered, 4000u);
   EXPECT_LE(worst.load(), 16);
@@ -187,13 +195,15 @@ TEST_P(Graph, JoinBringsATeesBranchesBackTogetherPerItem) {
   auto [l, rgt] = sluice::from("n", iota(2000)).tee<2>("t");
   auto squares = l.map("square", [](int v) { return v * v; }, {.concurrency = 4});
   auto names = rgt.map("name", [](int v) { return std::to_string(v); }, {.concurrency = 3});
-  Report r = sluice::join("pair", [](int sq, std::string s) { return std::make_pair(sq, s); },
-                          squares, names)
-                 .sink("out", [&](std::pair<int, std::string> p) {
-                   int v = std::stoi(p.second);
-                   EXPECT_TRUE(got.emplace(v, p).second) << "twice: " << v;
-                 })
-                 .run({.threads = threads()});
+  Report r =
+      sluice::join(
+          "pair", [](int sq, std::string s) { return std::make_pair(sq, s); }, squares, names)
+          .sink("out",
+                [&](std::pair<int, std::string> p) {
+                  int v = std::stoi(p.second);
+                  EXPECT_TRUE(got.emplace(v, p).second) << "twice: " << v;
+                })
+          .run({.threads = threads()});
   ASSERT_EQ(got.size(), 2000u);
   for (const auto& [v, p] : got) EXPECT_EQ(p.first, v * v);
   EXPECT_EQ(r.delivered, 2000u);
@@ -205,7 +215,12 @@ TEST_P(Graph, JoinBringsATeesBranchesBackTogetherPerItem) {
 TEST_P(Graph, AnOrderedStageAfterAJoinKeepsSourceOrder) {
   std::vector<std::tuple<int, int>> got;
   auto [l, rgt] = sluice::from("n", iota(3000)).tee<2>("t");
-  auto a = l.map("a", [](int v) { sluice::test::spin(v % 5 * 40); return v; }, {.concurrency = 4});
+  auto a = l.map("a",
+                 [](int v) {
+                   sluice::test::spin(v % 5 * 40);
+                   return v;
+                 },
+                 {.concurrency = 4});
   auto b = rgt.filter("b", [](int v) { return v % 3 != 0; }, {.concurrency = 2});
   Report r = sluice::zip("ab", a, b)
                  .sink("out", [&](std::tuple<int, int> t) { got.push_back(t); }, {.ordered = true})
@@ -251,7 +266,8 @@ TEST_P(Graph, DiamondWithAsyncBranchJoinsEveryItem) {
       "fetch", [&](int, sluice::Completion<int> done) { completer.add(std::move(done)); },
       {.max_in_flight = 32});
   std::atomic<long> sum{0};
-  Report r = sluice::join("sum", [](int d, int z) { return d + z; }, doubled, fetched)
+  Report r = sluice::join(
+                 "sum", [](int d, int z) { return d + z; }, doubled, fetched)
                  .sink("out", [&](int v) { sum += v; })
                  .run({.threads = threads(), .max_in_flight = 64});
   EXPECT_EQ(sum.load(), 2L * (1999L * 2000L / 2));
@@ -280,7 +296,11 @@ TEST_P(Graph, ASlowBranchHoldsTheSourceBack) {
                         return i++;
                       }).tee<2>("t");
   fast.sink("fast", note);
-  Report r = slow.map("slow", [](int v) { sluice::test::spin(2000); return v; })
+  Report r = slow.map("slow",
+                      [](int v) {
+                        sluice::test::spin(2000);
+                        return v;
+                      })
                  .sink("slow-end", note)
                  .run({.threads = threads(), .max_in_flight = kMax});
   EXPECT_EQ(r.delivered, 5000u);
@@ -319,14 +339,11 @@ TEST_P(Graph, CancelReleasesEveryWaitInAGraphAndItRunsAgain) {
       {.max_in_flight = 16});
   auto b = rgt.map("b", [](int v) { return v; });
   std::atomic<int> got{0};
-  sluice::Pipeline p = sluice::join("j", [](int x, int y) { return x + y; }, a, b)
+  sluice::Pipeline p = sluice::join(
+                           "j", [](int x, int y) { return x + y; }, a, b)
                            .sink("out", [&](int) { ++got; });
-  sluice::RunHandle h = p.start({.threads = threads(), .max_in_flight = 64});
-  ASSERT_TRUE(sluice::test::wait_until([&] { return got.load() >= 100; }));
-  h.cancel();
-  Report r = h.wait();
-  EXPECT_TRUE(r.was_cancelled);
-  EXPECT_TRUE(r.balanced());
+  Report r = sluice::test::cancel_when(p, {.threads = threads(), .max_in_flight = 64},
+                                       [&] { return got.load() >= 100; });
   EXPECT_GT(r.cancelled, 0u);
 }
 
@@ -334,8 +351,11 @@ TEST_P(Graph, SeveralEndsAreAllInTheReport) {
   auto [a, b, c] = sluice::from("n", iota(100)).tee<3>("t");
   std::atomic<int> ca{0}, cb{0};
   a.sink("sink-a", [&](int) { ++ca; });
-  b.batch("batch", 10).sink("sink-b", [&](std::vector<int> v) { cb += static_cast<int>(v.size()); });
-  Report r = c.filter("none", [](int) { return false; }).sink("sink-c", [](int) {})
+  b.batch("batch", 10).sink("sink-b", [&](std::vector<int> v) {
+    cb += static_cast<int>(v.size());
+  });
+  Report r = c.filter("none", [](int) { return false; })
+                 .sink("sink-c", [](int) {})
                  .run({.threads = threads()});
   EXPECT_EQ(ca.load(), 100);
   EXPECT_EQ(cb.load(), 100);
@@ -362,12 +382,16 @@ TEST_P(Graph, ABranchWithAConsumerLoopAndASink) {
 
 TEST_P(Graph, ASegmentAppliedInTwoPlaces) {
   auto clean = [](const sluice::Flow<int>& f) {
-    return f.filter("positive", [](int v) { return v > 0; }).map("half", [](int v) { return v / 2; });
+    return f.filter("positive", [](int v) { return v > 0; }).map("half", [](int v) {
+      return v / 2;
+    });
   };
   std::atomic<long> sum{0};
   auto [x, y] = sluice::from("n", iota(101)).tee<2>("t");
   x.apply(clean).sink("x", [&](int v) { sum += v; });
-  Report r = y.map("neg", [](int v) { return -v; }).apply(clean).sink("y", [&](int v) { sum += v; })
+  Report r = y.map("neg", [](int v) { return -v; })
+                 .apply(clean)
+                 .sink("y", [&](int v) { sum += v; })
                  .run({.threads = threads()});
   long expect = 0;
   for (int v = 1; v <= 100; ++v) expect += v / 2;
@@ -389,8 +413,7 @@ TEST_P(Graph, InterleaveTakesOneFromEachInTurnAndGoesOnWhenOneEnds) {
 TEST_P(Graph, SampleDrawsByWeightAndIsTheSameForTheSameSeed) {
   auto run = [&](std::uint64_t seed) {
     std::vector<int> got;
-    sluice::sample("mix", {0.7, 0.3}, {.seed = seed}, iota(10000),
-                   std::views::iota(100000, 110000))
+    sluice::sample("mix", {0.7, 0.3}, {.seed = seed}, iota(10000), std::views::iota(100000, 110000))
         .sink("out", [&](int v) { got.push_back(v); }, {.ordered = true})
         .run({.threads = threads()});
     return got;

@@ -407,12 +407,8 @@ TEST_P(KeyedJoin, CancelMidRunLeavesTheBooksBalancedAndItRunsAgain) {
                              sluice::test::spin(200);
                              ++got;
                            });
-  sluice::RunHandle h = p.start({.threads = threads(), .max_in_flight = 129});
-  ASSERT_TRUE(sluice::test::wait_until([&] { return got.load() >= 100; }));
-  h.cancel();
-  Report r = h.wait();
-  EXPECT_TRUE(r.was_cancelled);
-  EXPECT_TRUE(r.balanced());
+  Report r = sluice::test::cancel_when(p, {.threads = threads(), .max_in_flight = 129},
+                                       [&] { return got.load() >= 100; });
   EXPECT_GT(r.cancelled, 0u);
 
   break_keys = false;

@@ -11,7 +11,10 @@
 #include <thread>
 #include <utility>
 
+#include <gtest/gtest.h>
+
 #include <sluice/completion.hpp>
+#include <sluice/sluice.hpp>
 
 namespace sluice::test {
 
@@ -77,6 +80,20 @@ bool wait_until(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
     std::this_thread::yield();
   }
   return true;
+}
+
+/// Starts `p`, cancels it once `ready()` holds, and returns its report, having checked
+/// what every cancelled run must show: the cancel reached it and it still balances.
+template <class Ready>
+Report cancel_when(const Pipeline& p, const RunOptions& options, Ready ready) {
+  RunHandle h = p.start(options);
+  const bool reached = wait_until(ready);
+  h.cancel();
+  Report r = h.wait();
+  EXPECT_TRUE(reached) << "the run never got to where the test cancels it";
+  EXPECT_TRUE(r.was_cancelled);
+  EXPECT_TRUE(r.balanced());
+  return r;
 }
 
 /// Busy work that the optimiser cannot remove.

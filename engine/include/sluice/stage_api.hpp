@@ -148,10 +148,16 @@ class ItemGroup {
   template <class>
   friend class StagePort;
 
+  /// The items whose outcome now goes with an output (or a failure); the group is left
+  /// empty, so its destructor has nothing to drop.
+  std::uint64_t hand_over() noexcept {
+    core_.reset();
+    tickets_ = 0;
+    return std::exchange(items_, 0);
+  }
   void drop() noexcept {
     if (core_ && items_ != 0) core_->dropped_group(first_index_, items_);
-    core_.reset();
-    items_ = tickets_ = 0;
+    hand_over();
   }
 
   std::shared_ptr<detail::PortCore> core_;
@@ -178,10 +184,7 @@ class StagePort {
     detail::EnvelopeMeta meta;
     meta.index = group.first_index_;
     meta.born_ns = group.tickets_ != 0 ? group.first_born_ns_ : detail::now_ns();
-    const std::uint64_t items = std::exchange(group.items_, 0);
-    group.tickets_ = 0;
-    group.core_.reset();
-    core_->emit(sink_, std::move(meta), std::move(value), items);
+    core_->emit(sink_, std::move(meta), std::move(value), group.hand_over());
   }
   /// Drops the item on purpose; it counts as filtered.
   void filter(ItemTicket&& ticket) noexcept {
@@ -194,9 +197,7 @@ class StagePort {
   }
   /// Fails every item of `group`, counted once each.
   void fail(ItemGroup&& group, std::exception_ptr error) noexcept {
-    const std::uint64_t items = std::exchange(group.items_, 0);
-    group.tickets_ = 0;
-    group.core_.reset();
+    const std::uint64_t items = group.hand_over();
     core_->fail_group(group.first_index_, items, std::move(error));
   }
 

@@ -140,14 +140,10 @@ class KeyedJoinRuntime final : public OutputNode<R> {
       // Taken one by one so that a failed allocation leaves the rest waiting for the
       // next flush rather than lost.
       try {
-        while (side_a_.size() != 0) {
-          left_a.reserve(side_a_.size());
-          left_a.push_back(side_a_.take_oldest());
-        }
-        while (side_b_.size() != 0) {
-          left_b.reserve(side_b_.size());
-          left_b.push_back(side_b_.take_oldest());
-        }
+        left_a.reserve(side_a_.size());
+        while (side_a_.size() != 0) left_a.push_back(side_a_.take_oldest());
+        left_b.reserve(side_b_.size());
+        while (side_b_.size() != 0) left_b.push_back(side_b_.take_oldest());
       } catch (...) {
       }
     }
@@ -277,10 +273,6 @@ class KeyedJoinRuntime final : public OutputNode<R> {
   Arrive<A> arrive_a_;
   Arrive<B> arrive_b_;
 };
-
-}  // namespace sluice::detail
-
-namespace sluice::detail {
 
 template <class R, class K, class A, class B, class KeyA, class KeyB, class Combine, class Hook>
 class KeyedJoinSpec final : public NodeSpec {
