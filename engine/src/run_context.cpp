@@ -2,18 +2,12 @@
 
 #include "sluice/detail/clock.hpp"
 #include "sluice/detail/stage_stats.hpp"
+#include "sluice/detail/thread_slot.hpp"
 
 namespace sluice::detail {
 
 namespace {
 std::atomic<std::uint64_t> next_run_id{1};
-
-// The slot the calling thread took in the run with this id.
-struct ThreadSlot {
-  std::uint64_t run = 0;
-  int slot = -1;
-};
-thread_local ThreadSlot tls_slot;
 }  // namespace
 
 std::string describe(const std::exception_ptr& e) {
@@ -32,12 +26,13 @@ RunContext::RunContext(const RunOptions& options, std::size_t threads, std::size
       threads_(threads),
       max_in_flight_(max_in_flight),
       started_ns_(now_ns()),
-      id_(next_run_id.fetch_add(1, std::memory_order_relaxed)) {}
+      id_(next_run_id.fetch_add(1, std::memory_order_relaxed)),
+      counts_(std::make_unique<Counts[]>(threads + kSpareSlots)) {}
 
 RunContext::~RunContext() = default;
 
 int RunContext::slot_index() const noexcept {
-  ThreadSlot& t = tls_slot;
+  ThreadSlot& t = this_thread_slot;
   if (t.run != id_) {
     std::size_t i = next_slot_.fetch_add(1, std::memory_order_relaxed);
     t.run = id_;
@@ -61,13 +56,13 @@ void RunContext::end_external(const EnvelopeMeta& e) noexcept {
 void RunContext::count(Fate o, std::uint64_t w) noexcept {
   switch (o) {
     case Fate::delivered:
-      delivered_.fetch_add(w, std::memory_order_relaxed);
+      add(&Counts::delivered, w);
       break;
     case Fate::filtered:
-      filtered_.fetch_add(w, std::memory_order_relaxed);
+      add(&Counts::filtered, w);
       break;
     case Fate::failed:
-      failed_.fetch_add(w, std::memory_order_relaxed);
+      add(&Counts::failed, w);
       break;
     case Fate::none:
       break;  // dropped by a cancel: counted as cancelled at the end

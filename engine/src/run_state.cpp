@@ -71,6 +71,7 @@ RunState::RunState(std::shared_ptr<const PipelineSpec> spec, const RunOptions& o
     BuildContext build{*graph_, *ctx_, {}};
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       build.inputs = spec_->inputs(i);
+      build.sequence_read = spec_->sequence_read_after(i);
       nodes_.push_back(nodes[i]->build(build));
       build.built.push_back(nodes_.back().get());
     }

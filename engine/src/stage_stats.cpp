@@ -10,6 +10,7 @@ namespace sluice::detail {
 StageStats::StageStats(const RunContext& run, std::string name, std::string kind,
                        std::size_t concurrency, bool ordered, std::optional<ErrorPolicy> policy)
     : run_(run),
+      run_id_(run.id()),
       name_(std::move(name)),
       kind_(std::move(kind)),
       concurrency_(concurrency),
@@ -19,21 +20,12 @@ StageStats::StageStats(const RunContext& run, std::string name, std::string kind
   for (std::size_t i = 0; i < run.slots(); ++i) slots_.push_back(std::make_unique<Slot>());
 }
 
-StageStats::Slot* StageStats::owned_slot() const noexcept {
-  int i = run_.slot_index();
-  return i >= 0 ? slots_[static_cast<std::size_t>(i)].get() : nullptr;
+int StageStats::claim_slot() const noexcept {
+  return run_.slot_index();
 }
 
-std::uint64_t StageStats::sample_weight(Slot* slot) noexcept {
-  if (slot == nullptr) return 1;  // threads outside the arena are few: time them all
-  std::uint64_t n = slot->tasks.load(std::memory_order_relaxed);
-  Histogram::bump_owned(slot->tasks, 1);
-  if (n < 64) return 1;
-  return (n & 7) == 0 ? 8 : 0;
-}
-
-void StageStats::task_done(Slot* s, std::uint64_t weight, std::int64_t ns,
-                           std::uint64_t out) noexcept {
+void StageStats::task_done_slow(Slot* s, std::uint64_t weight, std::int64_t ns,
+                                std::uint64_t out) noexcept {
   auto d = static_cast<std::uint64_t>(std::max<std::int64_t>(ns, 0));
   if (s != nullptr) {
     Histogram::bump_owned(s->in, 1);
@@ -84,12 +76,18 @@ std::size_t StageStats::usable_concurrency() const noexcept {
 }
 
 std::uint64_t StageStats::in() const noexcept {
+  if (!outputs_of_.empty()) return out();
   std::uint64_t n = shared_.in.load(std::memory_order_relaxed);
   for (const auto& s : slots_) n += s->in.load(std::memory_order_relaxed);
   return n;
 }
 
 std::uint64_t StageStats::out() const noexcept {
+  if (!outputs_of_.empty()) {
+    std::uint64_t sum = 0;
+    for (const StageStats* s : outputs_of_) sum += s->out();
+    return sum;
+  }
   std::uint64_t n = shared_.out.load(std::memory_order_relaxed);
   for (const auto& s : slots_) n += s->out.load(std::memory_order_relaxed);
   return n;

@@ -142,6 +142,38 @@ TEST_P(Graph, OrderedStagesInARouteBranchKeepTheRoutesOrder) {
   EXPECT_TRUE(r.balanced());
 }
 
+// A merge or route numbers its output only when a piece in that ordering domain reads
+// the numbers. These ordered stages sit behind pieces that do not (an unordered map, a
+// tee), so the numbering must still be made: with duplicate numbers a reorder buffer
+// would lose items or wait forever.
+TEST_P(Graph, OrderedStagesFarAfterAMergeOrARouteGetEveryItem) {
+  Collected<int> ordered_out, plain_out;
+  auto merged =
+      sluice::merge("ab", sluice::from("a", iota(700)),
+                    sluice::from("b", iota(300)).map("shift", [](int v) { return 1000 + v; }))
+          .map("plain", [](int v) { return v; }, {.concurrency = 4});
+  auto [to_ordered, to_plain] = merged.tee<2>("copy");
+  to_ordered.sink("ordered", ordered_out.sink(), {.ordered = true});
+  Report merge_report = to_plain.sink("plain-out", plain_out.sink()).run({.threads = threads()});
+  EXPECT_EQ(ordered_out.sorted().size(), 1000u);
+  EXPECT_EQ(plain_out.sorted().size(), 1000u);
+  EXPECT_EQ(merge_report.delivered, 1000u);
+  EXPECT_TRUE(merge_report.balanced());
+
+  std::vector<int> evens;
+  Collected<int> odds;
+  auto [even, odd] = sluice::from("n", iota(2000))
+                         .route<2>("parity", [](int v) { return v % 2; }, {.concurrency = 4});
+  even.map("plain", [](int v) { return v; }, {.concurrency = 4})
+      .map("in-order", [](int v) { return v; }, {.concurrency = 4, .ordered = true})
+      .sink("evens", [&](int v) { evens.push_back(v); }, {.ordered = true});
+  Report route_report = odd.sink("odds", odds.sink()).run({.threads = threads()});
+  EXPECT_EQ(evens.size(), 1000u);
+  EXPECT_EQ(odds.sorted().size(), 1000u);
+  EXPECT_EQ(route_report.delivered, 2000u);
+  EXPECT_TRUE(route_report.balanced());
+}
+
 TEST_P(Graph, MergeOfTwoSourcesDeliversBoth) {
   Collected<int> out;
   auto a = sluice::from("a", iota(500));

@@ -92,7 +92,7 @@ class AsyncPort final : public BatchListener,
     Envelope<Out>& e = op->envelope;
     if (error) {
       run_.fail(stats_, e, error);  // may cancel, and so close, the run
-      e.value.reset();                              // travels on as a placeholder
+      e.value.reset();              // travels on as a placeholder
     } else {
       stats_.add_out(1);
     }
@@ -269,7 +269,7 @@ class AsyncRuntime : public OutputNode<Out> {
     // An operation type that can abort what it started says so with a cancel() member:
     // it is called on cancel without the user wiring it (AsyncOptions::on_cancel is for
     // anything else).
-    if constexpr (requires(Op& o) { o.cancel(); }) ctx.run.on_cancel([this] { op_.cancel(); });
+    if constexpr (requires(Op & o) { o.cancel(); }) ctx.run.on_cancel([this] { op_.cancel(); });
     if (opts.on_cancel) ctx.run.on_cancel(opts.on_cancel);
   }
 
@@ -329,11 +329,12 @@ class AsyncSpec final : public NodeSpec {
     }
   }
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
-    return std::make_unique<AsyncRuntime<In, Out, Op>>(
-        ctx, ctx.input<In>(), name(), kind(), op_, opts_, unlimited);
+    return std::make_unique<AsyncRuntime<In, Out, Op>>(ctx, ctx.input<In>(), name(), kind(), op_,
+                                                       opts_, unlimited);
   }
   std::size_t useful_in_flight() const override { return opts_.max_in_flight; }
   bool keeps_identity() const override { return true; }
+  bool reads_sequence() const override { return opts_.ordered; }
   std::string flow_nodes() const override {
     std::ostringstream s;
     s << "queue_node -> limiter_node(" << opts_.max_in_flight

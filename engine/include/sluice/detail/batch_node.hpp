@@ -126,10 +126,10 @@ class BatchSpec final : public NodeSpec {
       throw std::invalid_argument("sluice: batch '" + this->name() + "': size must be at least 1");
   }
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
-    return std::make_unique<BatchRuntime<T>>(ctx, ctx.input<T>(), name(),
-                                             size_, opts_);
+    return std::make_unique<BatchRuntime<T>>(ctx, ctx.input<T>(), name(), size_, opts_);
   }
   std::size_t gathers() const override { return size_; }
+  bool numbers_output() const override { return true; }
   std::string flow_nodes() const override {
     return std::string(opts_.ordered ? "sequencer_node -> " : "") + "multifunction_node(serial, " +
            std::to_string(size_) + " per batch)";

@@ -189,6 +189,7 @@ class CustomSpec final : public NodeSpec {
     return std::make_unique<CustomRuntime<In, Stage>>(ctx, ctx.input<In>(), name(), factory_,
                                                       opts_);
   }
+  bool numbers_output() const override { return true; }
   std::string flow_nodes() const override {
     std::ostringstream s;
     if (opts_.ordered) s << "sequencer_node -> ";

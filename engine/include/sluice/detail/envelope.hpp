@@ -69,13 +69,13 @@ struct Split;
 /// item together, and gives them back when the last copy ends (docs/architecture.md,
 /// "Weight and accounting").
 struct EnvelopeMeta {
-  std::uint64_t seq = 0;     // dense within an ordering domain (renumbered by batch, flat_map)
-  std::uint64_t index = 0;   // the source item this came from, for error messages
-  std::int64_t born_ns = 0;  // when the source produced it (steady clock), for latency
-  std::uint32_t weight = 0;  // source items this envelope stands for (limiter slots held)
-  std::uint16_t origin = 0;  // the source whose limiter the slots belong to
-  Fate outcome = Fate::none;  // a placeholder: why it is one
-  std::shared_ptr<Split> split;     // set on the copies a tee made
+  std::uint64_t seq = 0;         // dense within an ordering domain (renumbered by batch, flat_map)
+  std::uint64_t index = 0;       // the source item this came from, for error messages
+  std::int64_t born_ns = 0;      // when the source produced it (steady clock), for latency
+  std::uint32_t weight = 0;      // source items this envelope stands for (limiter slots held)
+  std::uint16_t origin = 0;      // the source whose limiter the slots belong to
+  Fate outcome = Fate::none;     // a placeholder: why it is one
+  std::shared_ptr<Split> split;  // set on the copies a tee made
 };
 
 template <class T>

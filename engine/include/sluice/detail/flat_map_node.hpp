@@ -173,9 +173,10 @@ class ExpandSpec final : public NodeSpec {
     check_concurrency(this->name(), opts_.concurrency);
   }
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
-    return std::make_unique<ExpandRuntime<In, Out, Expand>>(
-        ctx, ctx.input<In>(), name(), kind(), opts_, expand_, split_);
+    return std::make_unique<ExpandRuntime<In, Out, Expand>>(ctx, ctx.input<In>(), name(), kind(),
+                                                            opts_, expand_, split_);
   }
+  bool numbers_output() const override { return true; }
   std::string flow_nodes() const override {
     if (!opts_.ordered) return "multifunction_node(" + concurrency_text(opts_.concurrency) + ")";
     return "function_node(" + concurrency_text(opts_.concurrency) +

@@ -15,13 +15,12 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 
 #include "sluice/detail/map_node.hpp"
+#include "sluice/detail/seq_table.hpp"
 #include "sluice/detail/split.hpp"
 
 namespace sluice::detail {
@@ -43,6 +42,7 @@ class JoinRuntime final : public OutputNode<R> {
       : run_(ctx.run),
         stats_(ctx.run, name, "join", unlimited, opts.ordered, opts.on_error),
         combine_(std::move(combine)),
+        pending_(ctx.run.max_in_flight()),
         out_(ctx.graph),
         arrivals_(make_arrivals(ctx, std::make_index_sequence<N>{})),
         reorder_(ctx.graph, out_, opts.ordered) {
@@ -81,22 +81,21 @@ class JoinRuntime final : public OutputNode<R> {
     std::optional<Envelope<R>> settled;
     std::optional<std::tuple<std::optional<Ts>...>> complete;
     try {
-      std::lock_guard lock(mutex_);
-      Pending& p = pending_[in.seq];
-      ++p.arrived;
-      if (!p.settled) {
-        if (!in.value.has_value()) {
-          p.settled = true;
-          settled.emplace(placeholder(in));
-          std::get<I>(p.values).reset();
-        } else {
-          std::get<I>(p.values).emplace(in.value.take());
+      pending_.update(in.seq, [&](Pending& p) {
+        ++p.arrived;
+        if (!p.settled) {
+          if (!in.value.has_value()) {
+            p.settled = true;
+            settled.emplace(placeholder(in));
+            std::get<I>(p.values).reset();
+          } else {
+            std::get<I>(p.values).emplace(in.value.take());
+          }
         }
-      }
-      if (p.arrived == N) {
+        if (p.arrived != N) return false;
         if (!p.settled) complete.emplace(std::move(p.values));
-        pending_.erase(in.seq);
-      }
+        return true;
+      });
     } catch (...) {
       // Out of memory while matching: the item fails here (this copy stands for it).
       auto failed = Envelope<R>();
@@ -147,8 +146,7 @@ class JoinRuntime final : public OutputNode<R> {
   RunContext& run_;
   StageStats stats_;
   Combine combine_;
-  std::mutex mutex_;
-  std::unordered_map<std::uint64_t, Pending> pending_;
+  SeqTable<Pending> pending_;
   tbb::flow::broadcast_node<Envelope<R>> out_;
   std::tuple<std::unique_ptr<Arrive<Ts>>...> arrivals_;
   Reorder<R> reorder_;

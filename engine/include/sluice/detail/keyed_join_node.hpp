@@ -301,6 +301,7 @@ class KeyedJoinSpec final : public NodeSpec {
   }
   /// A joined item stands for at most two source items.
   std::size_t gathers() const override { return 2; }
+  bool numbers_output() const override { return true; }
   std::size_t holds() const override { return 2 * opts_.max_waiting; }
   std::string flow_nodes() const override {
     return "2 function_node(unlimited, lightweight) matching by key, at most " +

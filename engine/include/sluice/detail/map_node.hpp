@@ -112,10 +112,11 @@ class OneToOneSpec final : public NodeSpec {
     check_concurrency(this->name(), opts_.concurrency);
   }
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
-    return std::make_unique<OneToOneRuntime<In, Out, Body>>(
-        ctx, ctx.input<In>(), name(), kind(), opts_, body_);
+    return std::make_unique<OneToOneRuntime<In, Out, Body>>(ctx, ctx.input<In>(), name(), kind(),
+                                                            opts_, body_);
   }
   bool keeps_identity() const override { return true; }
+  bool reads_sequence() const override { return opts_.ordered; }
   std::string flow_nodes() const override {
     return "function_node(" + concurrency_text(opts_.concurrency) +
            (opts_.lightweight ? ", lightweight" : "") + ")" +

@@ -5,12 +5,13 @@
 // The function returns the branch's index; an index outside [0, N) means no branch
 // takes the item, and it is filtered (counted, never lost). Each branch is an ordering
 // domain of its own, numbered in the order items leave the route (source order when
-// the route is ordered), so an ordered stage in a branch waits for no gap. Placeholders
-// end at the route.
+// the route is ordered), so an ordered stage in a branch waits for no gap; when no
+// piece in any branch reads the numbers, they are not made (a shared counter per item).
+// Placeholders end at the route.
 #pragma once
 
-#include <atomic>
 #include <array>
+#include <atomic>
 #include <concepts>
 #include <functional>
 #include <optional>
@@ -54,6 +55,7 @@ class RouteRuntime final : public RuntimeNode {
       : run_(ctx.run),
         stats_(ctx.run, name, "route", opts.concurrency, opts.ordered, opts.on_error),
         fn_(std::move(fn)),
+        number_(ctx.sequence_read),
         node_(ctx.graph, flow_concurrency(opts.ordered ? 1 : opts.concurrency),
               [this](const Envelope<T>& in, typename Node::output_ports_type& ports) noexcept {
                 route(in, ports);
@@ -95,7 +97,7 @@ class RouteRuntime final : public RuntimeNode {
       return;
     }
     Envelope<T> out = in;
-    out.seq = next_[b].fetch_add(1, std::memory_order_relaxed);
+    if (number_) out.seq = next_[b].fetch_add(1, std::memory_order_relaxed);
     put(ports, b, out, std::make_index_sequence<N>{});
     timer.done(1);
   }
@@ -109,6 +111,7 @@ class RouteRuntime final : public RuntimeNode {
   RunContext& run_;
   StageStats stats_;
   Fn fn_;
+  bool number_;  // something in a branch reads sequence numbers
   std::array<std::atomic<std::uint64_t>, N> next_{};
   Node node_;
   Reorder<T> reorder_;
@@ -126,6 +129,8 @@ class RouteSpec final : public NodeSpec {
     return std::make_unique<RouteRuntime<T, N, Fn>>(ctx, ctx.input<T>(), name(), opts_, fn_);
   }
   bool has_branches() const override { return true; }
+  bool reads_sequence() const override { return opts_.ordered; }
+  bool numbers_output() const override { return true; }
   std::string flow_nodes() const override {
     return std::string(opts_.ordered ? "sequencer_node -> " : "") + "multifunction_node(" +
            concurrency_text(opts_.ordered ? 1 : opts_.concurrency) + ", " + std::to_string(N) +
@@ -154,12 +159,11 @@ class RouteBranchSpec final : public NodeSpec {
   RouteBranchSpec(std::string name, std::size_t index)
       : NodeSpec(std::move(name), "branch"), index_(index) {}
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
-    return std::make_unique<RouteBranchRuntime<T, N, Fn>>(
-        ctx.input_node<RouteRuntime<T, N, Fn>>(), index_);
+    return std::make_unique<RouteBranchRuntime<T, N, Fn>>(ctx.input_node<RouteRuntime<T, N, Fn>>(),
+                                                          index_);
   }
-  std::string flow_nodes() const override {
-    return "output_port<" + std::to_string(index_) + ">";
-  }
+  bool reads_sequence() const override { return false; }
+  std::string flow_nodes() const override { return "output_port<" + std::to_string(index_) + ">"; }
 
  private:
   std::size_t index_;

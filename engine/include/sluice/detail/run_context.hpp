@@ -18,6 +18,7 @@
 #include <oneapi/tbb/flow_graph.h>
 
 #include "sluice/detail/split.hpp"
+#include "sluice/detail/thread_slot.hpp"
 #include "sluice/error_policy.hpp"
 #include "sluice/options.hpp"
 
@@ -50,20 +51,17 @@ class RunContext {
   /// (then it shares one). A slot belongs to one thread for the whole run, so its
   /// counters have a single writer.
   int slot_index() const noexcept;
+  std::uint64_t id() const noexcept { return id_; }
   std::size_t slots() const noexcept { return threads_ + kSpareSlots; }
 
   // ---- outcomes (in source items) ----
-  void count_produced(std::uint64_t w) noexcept {
-    produced_.fetch_add(w, std::memory_order_relaxed);
-  }
+  void count_produced(std::uint64_t w) noexcept { add(&Counts::produced, w); }
   /// Items delivered that were never a tee's copies (a window's members, say).
-  void count_delivered(std::uint64_t w) noexcept {
-    delivered_.fetch_add(w, std::memory_order_relaxed);
-  }
-  std::uint64_t produced() const noexcept { return produced_.load(std::memory_order_acquire); }
-  std::uint64_t delivered() const noexcept { return delivered_.load(std::memory_order_acquire); }
-  std::uint64_t filtered() const noexcept { return filtered_.load(std::memory_order_acquire); }
-  std::uint64_t failed() const noexcept { return failed_.load(std::memory_order_acquire); }
+  void count_delivered(std::uint64_t w) noexcept { add(&Counts::delivered, w); }
+  std::uint64_t produced() const noexcept { return sum(&Counts::produced); }
+  std::uint64_t delivered() const noexcept { return sum(&Counts::delivered); }
+  std::uint64_t filtered() const noexcept { return sum(&Counts::filtered); }
+  std::uint64_t failed() const noexcept { return sum(&Counts::failed); }
 
   /// Records that `e` ended with `o` (a placeholder keeps it, for where it ends): counted
   /// now for a plain item, when its last sibling ends for a tee's copy.
@@ -166,12 +164,34 @@ class RunContext {
   std::uint64_t id_;
   mutable std::atomic<std::size_t> next_slot_{0};
 
-  // The source and the end write these on every item from different threads: one
-  // cache line each, or they would bounce between cores.
-  alignas(64) std::atomic<std::uint64_t> produced_{0};
-  alignas(64) std::atomic<std::uint64_t> delivered_{0};
-  alignas(64) std::atomic<std::uint64_t> filtered_{0};
-  alignas(64) std::atomic<std::uint64_t> failed_{0};
+  // The run's outcome counts. The source and the ends write them on every item, from
+  // any thread: each thread adds to its own slot's line (a single writer, no atomic
+  // read-modify-write, no line bouncing between cores), and readers add the slots up.
+  struct alignas(64) Counts {
+    std::atomic<std::uint64_t> produced{0};
+    std::atomic<std::uint64_t> delivered{0};
+    std::atomic<std::uint64_t> filtered{0};
+    std::atomic<std::uint64_t> failed{0};
+  };
+  using CountField = std::atomic<std::uint64_t> Counts::*;
+  void add(CountField field, std::uint64_t w) noexcept {
+    const ThreadSlot& t = this_thread_slot;
+    const int i = t.run == id_ ? t.slot : slot_index();
+    if (i >= 0) {
+      auto& c = counts_[static_cast<std::size_t>(i)].*field;
+      c.store(c.load(std::memory_order_relaxed) + w, std::memory_order_relaxed);
+    } else {
+      (shared_counts_.*field).fetch_add(w, std::memory_order_relaxed);
+    }
+  }
+  std::uint64_t sum(CountField field) const noexcept {
+    std::uint64_t n = (shared_counts_.*field).load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < slots(); ++i)
+      n += (counts_[i].*field).load(std::memory_order_acquire);
+    return n;
+  }
+  std::unique_ptr<Counts[]> counts_;  // by thread slot
+  Counts shared_counts_;              // threads without a slot
   alignas(64) std::atomic<std::uint64_t> pipeline_failures_{0};
   alignas(64) std::atomic<std::uint64_t> operations_{0};
 

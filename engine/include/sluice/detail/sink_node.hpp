@@ -90,13 +90,13 @@ class SinkSpec final : public NodeSpec {
   SinkSpec(std::string name, Fn fn, SinkOptions opts)
       : NodeSpec(std::move(name), "sink"), fn_(std::move(fn)), opts_(std::move(opts)) {}
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
-    return std::make_unique<SinkRuntime<T, Fn>>(ctx, ctx.input<T>(),
-                                                name(), opts_, fn_);
+    return std::make_unique<SinkRuntime<T, Fn>>(ctx, ctx.input<T>(), name(), opts_, fn_);
   }
   std::string flow_nodes() const override {
     return std::string(opts_.ordered ? "sequencer_node -> " : "") + "function_node(serial)";
   }
   bool is_terminal() const override { return true; }
+  bool reads_sequence() const override { return opts_.ordered; }
 
  private:
   Fn fn_;
@@ -185,8 +185,7 @@ class HandOffSpec final : public NodeSpec {
   HandOffSpec(std::string name, SinkOptions opts)
       : NodeSpec(std::move(name), "consumer"), opts_(std::move(opts)) {}
   std::unique_ptr<RuntimeNode> build(BuildContext& ctx) const override {
-    return std::make_unique<HandOffRuntime<T>>(ctx, ctx.input<T>(),
-                                               name(), opts_);
+    return std::make_unique<HandOffRuntime<T>>(ctx, ctx.input<T>(), name(), opts_);
   }
   std::string flow_nodes() const override {
     return std::string(opts_.ordered ? "sequencer_node -> " : "") +
@@ -194,6 +193,7 @@ class HandOffSpec final : public NodeSpec {
   }
   bool is_terminal() const override { return true; }
   bool is_consumer() const override { return true; }
+  bool reads_sequence() const override { return opts_.ordered; }
 
  private:
   SinkOptions opts_;

@@ -55,6 +55,10 @@ struct BuildContext {
   RunContext& run;
   std::vector<RuntimeNode*> built;       // by spec index, filled in order
   std::vector<std::size_t> inputs = {};  // the inputs of the node being built
+  /// Whether a piece after the node being built reads the sequence numbers of its
+  /// output (PipelineSpec::sequence_read_after): a node that numbers its output afresh
+  /// (merge, route) skips the shared counter when nothing does.
+  bool sequence_read = true;
 
   /// The runtime of input `k` of the node being built.
   template <class Node>
@@ -101,6 +105,11 @@ class NodeSpec {
   /// True for pieces that keep an item's identity (one output per input, same sequence
   /// number): the only pieces a join may find between itself and its tee.
   virtual bool keeps_identity() const { return false; }
+  /// True for pieces that read their input's sequence numbers (an ordered stage's
+  /// reorder buffer, a join matching copies). Pieces that do not say so are assumed to.
+  virtual bool reads_sequence() const { return true; }
+  /// True for pieces that number their output afresh: a new ordering domain starts there.
+  virtual bool numbers_output() const { return false; }
 
  private:
   std::string name_;
@@ -234,6 +243,24 @@ class PipelineSpec : public std::enable_shared_from_this<PipelineSpec> {
                              "for more ends)");
     }
     return tee;
+  }
+  /// True when a piece in the ordering domain that node `id` outputs (up to the pieces
+  /// that number their output afresh) reads sequence numbers: only then must `id`'s
+  /// output be numbered densely.
+  bool sequence_read_after(std::size_t id) const {
+    std::vector<std::size_t> todo = consumers_.at(id);
+    std::vector<bool> seen(nodes_.size(), false);
+    while (!todo.empty()) {
+      const std::size_t c = todo.back();
+      todo.pop_back();
+      if (seen[c]) continue;
+      seen[c] = true;
+      if (nodes_[c]->reads_sequence()) return true;
+      if (!nodes_[c]->numbers_output()) {
+        todo.insert(todo.end(), consumers_[c].begin(), consumers_[c].end());
+      }
+    }
+    return false;
   }
   /// Throws, naming the piece, unless every branch of the graph ends.
   void check_complete() const {

@@ -54,8 +54,8 @@ class SlotGather {
     } else if (e.split) {
       parents_.push_back(e.split);
     } else if (e.weight != 0) {
-      parents_.push_back(std::make_shared<Split>(1, e.weight, e.origin,
-                                                 std::vector<std::shared_ptr<Split>>{}));
+      parents_.push_back(
+          std::make_shared<Split>(1, e.weight, e.origin, std::vector<std::shared_ptr<Split>>{}));
     }
     stands_for_ += e.weight;
   }

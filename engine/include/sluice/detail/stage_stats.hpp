@@ -15,6 +15,7 @@
 
 #include "sluice/detail/clock.hpp"
 #include "sluice/detail/histogram.hpp"
+#include "sluice/detail/thread_slot.hpp"
 #include "sluice/error_policy.hpp"
 #include "sluice/report.hpp"
 
@@ -30,15 +31,38 @@ class StageStats {
   const std::string& name() const noexcept { return name_; }
   const std::optional<ErrorPolicy>& policy() const noexcept { return policy_; }
 
-  struct Slot;
+  struct alignas(64) Slot {
+    std::atomic<std::uint64_t> tasks{0};
+    std::atomic<std::uint64_t> in{0};
+    std::atomic<std::uint64_t> out{0};
+    std::atomic<std::uint64_t> busy_ns{0};
+    Histogram task;
+  };
   /// The calling thread's own slot, or nullptr (then the shared one is used).
-  Slot* owned_slot() const noexcept;
+  Slot* owned_slot() const noexcept {
+    const ThreadSlot& t = this_thread_slot;
+    const int i = t.run == run_id_ ? t.slot : claim_slot();
+    return i >= 0 ? slots_[static_cast<std::size_t>(i)].get() : nullptr;
+  }
   /// How many tasks the next task's duration stands for: 0 when it is not timed.
-  /// Every task is counted, but past the first 64 on a thread only one in 8 is timed:
+  /// Every task is counted, but past the first 64 on a thread only one in 32 is timed:
   /// two clock reads per body would be most of the cost of a trivial one.
-  std::uint64_t sample_weight(Slot* slot) noexcept;
+  std::uint64_t sample_weight(Slot* slot) noexcept {
+    if (slot == nullptr) return 1;  // threads outside the arena are few: time them all
+    const std::uint64_t n = slot->tasks.load(std::memory_order_relaxed);
+    Histogram::bump_owned(slot->tasks, 1);
+    if (n < 64) return 1;
+    return (n & 31) == 0 ? 32 : 0;
+  }
   /// A body ran (for `ns`, standing for `weight` tasks when timed) and emitted `out`.
-  void task_done(Slot* slot, std::uint64_t weight, std::int64_t ns, std::uint64_t out) noexcept;
+  void task_done(Slot* slot, std::uint64_t weight, std::int64_t ns, std::uint64_t out) noexcept {
+    if (slot == nullptr || weight != 0) {
+      task_done_slow(slot, weight, ns, out);
+      return;
+    }
+    Histogram::bump_owned(slot->in, 1);
+    if (out != 0) Histogram::bump_owned(slot->out, out);
+  }
   /// A body emitted `out` items; untimed.
   void task_done_untimed(std::uint64_t out) noexcept { task_done(owned_slot(), 0, 0, out); }
   /// Items emitted outside a timed body (a flush, an async completion).
@@ -64,24 +88,27 @@ class StageStats {
   std::size_t usable_concurrency() const noexcept;
   /// An async stage: its cap counts operations in flight, not threads.
   void mark_async() noexcept { async_ = true; }
-
-  struct alignas(64) Slot {
-    std::atomic<std::uint64_t> tasks{0};
-    std::atomic<std::uint64_t> in{0};
-    std::atomic<std::uint64_t> out{0};
-    std::atomic<std::uint64_t> busy_ns{0};
-    Histogram task;
-  };
+  /// A stage that is wiring only (a merge without a node of its own): it takes in and
+  /// puts out what `inputs` put out.
+  void count_as_outputs_of(std::vector<const StageStats*> inputs) {
+    outputs_of_ = std::move(inputs);
+  }
 
  private:
+  int claim_slot() const noexcept;
+  void task_done_slow(Slot* slot, std::uint64_t weight, std::int64_t ns,
+                      std::uint64_t out) noexcept;
+
   const RunContext& run_;
+  std::uint64_t run_id_;
   std::string name_;
   std::string kind_;
   std::size_t concurrency_;
   bool ordered_;
   bool async_ = false;
   std::optional<ErrorPolicy> policy_;
-  std::vector<std::unique_ptr<Slot>> slots_;  // one per thread that ran a body
+  std::vector<std::unique_ptr<Slot>> slots_;   // one per thread that ran a body
+  std::vector<const StageStats*> outputs_of_;  // count_as_outputs_of
   Slot shared_;
   std::atomic<std::uint64_t> filtered_{0};
   std::atomic<std::uint64_t> failed_{0};

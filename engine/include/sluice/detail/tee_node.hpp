@@ -1,17 +1,22 @@
 // tee: every item goes to each of N branches.
 //
-//   upstream -> function_node(unlimited, lightweight: attach the split) -+-> function_node (copy) -> branch 0
-//                                                                        +-> function_node (copy) -> branch 1
+//   upstream -> function_node(unlimited, lightweight: attach the split) -+-> function_node (copy)
+//   -> branch 0
+//                                                                        +-> function_node (copy)
+//                                                                        -> branch 1
 //
 // The first node gives the item a Split that holds its limiter slots for all the copies
 // together (split.hpp); tbb broadcasts its output to every branch node, and each branch
 // copies the value into a box of its own, since the stage that consumes an envelope
-// moves its value out. Branches keep the input's sequence numbers: each is the same
+// moves its value out. A small trivially copyable value travels inline in the envelope
+// and every read copies it, so its branches have no copy node: they share the tee's
+// output. Branches keep the input's sequence numbers: each is the same
 // ordering domain as the input, so an ordered stage in a branch keeps source order. A
 // placeholder ends at the tee, and each branch gets one of no weight in its place.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -73,19 +78,28 @@ class TeeRuntime final : public OutputNode<T> {
   Node node_;
 };
 
-/// One branch of a tee: its own copy of every item.
+/// One branch of a tee: its own copy of every item. A value stored inline in the
+/// envelope is copied by every read, so such a branch needs no node of its own: it is
+/// the tee's output, which tbb broadcasts to every branch's successors.
 template <class T>
 class TeeBranchRuntime final : public OutputNode<T> {
   using Node = tbb::flow::function_node<Envelope<T>, Envelope<T>, tbb::flow::queueing_lightweight>;
 
  public:
-  TeeBranchRuntime(BuildContext& ctx, TeeRuntime<T>& tee)
-      : tee_(tee), node_(ctx.graph, tbb::flow::unlimited, [this](const Envelope<T>& in) noexcept {
-          return copy(in);
-        }) {
-    tbb::flow::make_edge(tee.output(), node_);
+  TeeBranchRuntime(BuildContext& ctx, TeeRuntime<T>& tee) : tee_(tee) {
+    if constexpr (!kInlinePayload<T>) {
+      node_.emplace(ctx.graph, tbb::flow::unlimited,
+                    [this](const Envelope<T>& in) noexcept { return copy(in); });
+      tbb::flow::make_edge(tee.output(), *node_);
+    }
   }
-  tbb::flow::sender<Envelope<T>>& output() override { return node_; }
+  tbb::flow::sender<Envelope<T>>& output() override {
+    if constexpr (kInlinePayload<T>) {
+      return tee_.output();
+    } else {
+      return *node_;
+    }
+  }
 
  private:
   Envelope<T> copy(const Envelope<T>& in) noexcept {
@@ -100,7 +114,7 @@ class TeeBranchRuntime final : public OutputNode<T> {
   }
 
   TeeRuntime<T>& tee_;
-  Node node_;
+  std::optional<Node> node_;
 };
 
 template <class T>
@@ -118,6 +132,7 @@ class TeeSpec final : public NodeSpec {
   }
   bool has_branches() const override { return true; }
   bool copies_items() const override { return true; }
+  bool reads_sequence() const override { return false; }
   std::string flow_nodes() const override {
     return "function_node(unlimited, lightweight) -> broadcast to " + std::to_string(branches_) +
            " branches";
@@ -135,7 +150,11 @@ class TeeBranchSpec final : public NodeSpec {
     return std::make_unique<TeeBranchRuntime<T>>(ctx, ctx.input_node<TeeRuntime<T>>());
   }
   bool keeps_identity() const override { return true; }
-  std::string flow_nodes() const override { return "function_node(unlimited, lightweight: copy)"; }
+  bool reads_sequence() const override { return false; }
+  std::string flow_nodes() const override {
+    return kInlinePayload<T> ? "none (the tee's output; the value is copied inline)"
+                             : "function_node(unlimited, lightweight: copy)";
+  }
 };
 
 }  // namespace sluice::detail
