@@ -96,9 +96,13 @@ class RouteRuntime final : public RuntimeNode {
       run_.end(dropped);
       return;
     }
-    Envelope<T> out = in;
-    if (number_) out.seq = next_[b].fetch_add(1, std::memory_order_relaxed);
-    put(ports, b, out, std::make_index_sequence<N>{});
+    if (number_) {
+      Envelope<T> out = in;
+      out.seq = next_[b].fetch_add(1, std::memory_order_relaxed);
+      put(ports, b, out, std::make_index_sequence<N>{});
+    } else {
+      put(ports, b, in, std::make_index_sequence<N>{});
+    }
     timer.done(1);
   }
 

@@ -58,21 +58,41 @@ class SinkRuntime final : public RuntimeNode, public TerminalNode {
 
  private:
   long deliver(const Envelope<T>& in) noexcept {
-    EnvelopeMeta end = in;
     if (in.value.has_value() && !run_.cancelled()) {
       TaskTimer timer(stats_);
       try {
         std::invoke(fn_, in.value.take());
         timer.done(1);
-        run_.deliver(end);
-        delivery_.record(in);
       } catch (...) {
         timer.done(0);
+        EnvelopeMeta end = in;
         run_.fail(stats_, end, std::current_exception());
+        return end_here(end);
       }
+      delivery_.record(in);
+      if (!in.split) {
+        // A plain item (the common case): counted and its slots sent back without
+        // copying its envelope.
+        run_.count_delivered(in.weight);
+        return give_back(in);
+      }
+      EnvelopeMeta end = in;
+      run_.deliver(end);
+      return end_here(end);
     }
-    if (!end.split && end.origin == 0) return static_cast<long>(end.weight);
-    run_.end(end);
+    return end_here(in);
+  }
+
+  /// The slots of the first source's plain items go back along the edge to its
+  /// limiter (the returned count); everything else ends through the run.
+  long give_back(const EnvelopeMeta& e) noexcept {
+    if (e.origin == 0) return static_cast<long>(e.weight);
+    run_.end(e);
+    return 0;
+  }
+  long end_here(const EnvelopeMeta& e) noexcept {
+    if (!e.split) return give_back(e);
+    run_.end(e);
     return 0;
   }
 

@@ -17,20 +17,6 @@
 
 namespace sluice::detail {
 
-struct Split {
-  Split(std::uint32_t copies, std::uint32_t own_weight, std::uint16_t origin_,
-        std::vector<std::shared_ptr<Split>> parents_)
-      : alive(copies), weight(own_weight), origin(origin_), parents(std::move(parents_)) {}
-
-  std::atomic<std::uint32_t> alive;
-  std::atomic<std::uint8_t> outcomes{0};
-  /// Slots this split holds itself: those of items that were not copies already.
-  const std::uint32_t weight;
-  const std::uint16_t origin;
-  /// Splits one copy of which this split stands for: each ends once when this one does.
-  const std::vector<std::shared_ptr<Split>> parents;
-};
-
 /// Set on a split whose item a join settled early (Split::outcomes), so that a copy
 /// failing later in another branch is not counted a second time.
 inline constexpr std::uint8_t kSettled = 8;
@@ -54,8 +40,7 @@ class SlotGather {
     } else if (e.split) {
       parents_.push_back(e.split);
     } else if (e.weight != 0) {
-      parents_.push_back(
-          std::make_shared<Split>(1, e.weight, e.origin, std::vector<std::shared_ptr<Split>>{}));
+      parents_.push_back(Split::make(1, e.weight, e.origin));
     }
     stands_for_ += e.weight;
   }
@@ -64,7 +49,7 @@ class SlotGather {
     out.origin = origin_;
     out.weight = stands_for_;
     if (!parents_.empty()) {
-      out.split = std::make_shared<Split>(1, weight_, origin_, std::move(parents_));
+      out.split = Split::make(1, weight_, origin_, std::move(parents_));
     } else {
       out.split.reset();
     }
@@ -85,7 +70,7 @@ class SlotGather {
   std::uint16_t origin_ = 0;
   std::uint32_t weight_ = 0;
   std::uint32_t stands_for_ = 0;
-  std::vector<std::shared_ptr<Split>> parents_;
+  std::vector<SplitRef> parents_;
 };
 
 }  // namespace sluice::detail

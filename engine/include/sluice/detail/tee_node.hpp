@@ -56,10 +56,9 @@ class TeeRuntime final : public OutputNode<T> {
     stats_.add_in(1);
     auto out = in;
     try {
-      std::vector<std::shared_ptr<Split>> parents;
+      std::vector<SplitRef> parents;
       if (in.split) parents.push_back(in.split);
-      out.split = std::make_shared<Split>(branches_, in.split ? 0 : in.weight, in.origin,
-                                          std::move(parents));
+      out.split = Split::make(branches_, in.split ? 0 : in.weight, in.origin, std::move(parents));
     } catch (...) {
       out = Envelope<T>::successor_of(in);
       run_.fail(stats_, out, std::current_exception());
