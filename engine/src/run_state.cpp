@@ -44,12 +44,23 @@ RunState::RunState(std::shared_ptr<const PipelineSpec> spec, const RunOptions& o
   const auto& nodes = spec_->nodes();
   spec_->check_complete();
   threads_ = choose_threads(options);
+  if (options.arena != nullptr) {
+    options.arena->initialize();
+    const auto given = static_cast<std::size_t>(options.arena->max_concurrency());
+    if (options.threads != 0 && options.threads != given) {
+      throw std::invalid_argument("sluice: RunOptions asks for " + std::to_string(options.threads) +
+                                  " threads and gives an arena of " + std::to_string(given) +
+                                  "; set threads to 0 (or to the arena's size)");
+    }
+    threads_ = given;
+  }
   max_in_flight_ = choose_max_in_flight(*spec_, options);
   if (max_in_flight_ > static_cast<std::size_t>(std::numeric_limits<long>::max())) {
     throw std::invalid_argument("sluice: max_in_flight is too large");
   }
   // More threads than cores (blocking bodies) needs the scheduler's limit raised too.
-  if (threads_ > static_cast<std::size_t>(tbb::info::default_concurrency())) {
+  if (options.arena == nullptr &&
+      threads_ > static_cast<std::size_t>(tbb::info::default_concurrency())) {
     parallelism_.emplace(tbb::global_control::max_allowed_parallelism, threads_);
   }
   // The driver sleeps whenever the graph is idle with operations in flight (see drive),
@@ -61,8 +72,13 @@ RunState::RunState(std::shared_ptr<const PipelineSpec> spec, const RunOptions& o
   const auto workers = static_cast<std::size_t>(
       tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism) - 1);
   const std::size_t reserved = threads_ > workers ? std::min(threads_ - workers, threads_ - 1) : 0;
-  arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(threads_),
-                                             static_cast<unsigned>(reserved));
+  if (options.arena != nullptr) {
+    arena_ = options.arena;  // the caller's: its threads are not rebuilt for every run
+  } else {
+    own_arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(threads_),
+                                                   static_cast<unsigned>(reserved));
+    arena_ = own_arena_.get();
+  }
   ctx_ = std::make_unique<RunContext>(options, threads_, max_in_flight_);
   // The graph attaches to the arena it is created in.
   arena_->execute([&] {

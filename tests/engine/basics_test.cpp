@@ -1,10 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <numeric>
 #include <ranges>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <oneapi/tbb/task_arena.h>
 
 #include <sluice/sluice.hpp>
 
@@ -189,6 +193,42 @@ TEST(Basics, BadOptionsAreRefusedWithClearMessages) {
     FAIL() << "a batch larger than max_in_flight was accepted";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("max_in_flight"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// A run may use a task_arena the caller owns: its bodies then run in that arena, and the
+// arena serves run after run (its threads are not rebuilt for each).
+TEST(Basics, ARunUsesTheCallersArenaRunAfterRun) {
+  tbb::task_arena arena(3);
+  std::atomic<int> outside{0};
+  auto p = sluice::from("n", std::views::iota(0, 2000))
+               .map("m",
+                    [&](int v) {
+                      if (tbb::this_task_arena::max_concurrency() != 3) ++outside;
+                      return v;
+                    },
+                    {.concurrency = sluice::unlimited})
+               .sink("out", [](int) {});
+  for (int run = 0; run < 3; ++run) {
+    sluice::Report r = p.run({.arena = &arena});
+    EXPECT_EQ(r.delivered, 2000u);
+    EXPECT_TRUE(r.balanced());
+  }
+  EXPECT_EQ(outside.load(), 0);
+}
+
+TEST(Basics, AThreadCountThatDisagreesWithTheGivenArenaIsRefused) {
+  tbb::task_arena arena(2);
+  auto p = sluice::from("n", std::views::iota(0, 10)).sink("out", [](int) {});
+  try {
+    p.run({.threads = 3, .arena = &arena});
+    FAIL() << "expected the run to be refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("arena of 2"), std::string::npos) << e.what();
   }
 }
 

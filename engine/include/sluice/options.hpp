@@ -14,6 +14,8 @@
 #include <optional>
 #include <stop_token>
 
+#include <oneapi/tbb/task_arena.h>
+
 #include "sluice/error_policy.hpp"
 
 namespace sluice {
@@ -70,8 +72,16 @@ struct SinkOptions {
 };
 
 struct RunOptions {
-  /// Threads in the run's task arena; 0: all cores.
+  /// Threads in the run's task arena; 0: all cores (or the size of `arena`).
   std::size_t threads = 0;
+  /// A task_arena of the caller's to run in, instead of a new one per run: a program
+  /// that runs pipelines again and again (an epoch loop, a benchmark) keeps its threads,
+  /// and pipelines can share an arena with the caller's own tbb work. It must outlive
+  /// the run. Null: the run makes its own, of `threads` threads.
+  ///
+  ///   tbb::task_arena arena(8);
+  ///   for (int epoch = 0; epoch < 10; ++epoch) pipeline.run({.arena = &arena});
+  tbb::task_arena* arena = nullptr;
   /// Items alive in the pipeline at once (back-pressure); 0: chosen from the pipeline
   /// (at least 256, and room for every batch and async stage to fill).
   std::size_t max_in_flight = 0;

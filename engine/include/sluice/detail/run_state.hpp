@@ -1,6 +1,6 @@
 // RunState: one run of a pipeline. It builds a fresh tbb::flow::graph in a task_arena
-// of the requested size (a fresh graph per run: nothing a cancel leaves behind, such
-// as a full limiter, can leak into the next run), then drives it:
+// of the requested size, or in the caller's (a fresh graph per run: nothing a cancel leaves behind,
+// such as a full limiter, can leak into the next run), then drives it:
 //
 //   wait_for_all -> cancelled? stop : work injected from outside meanwhile? wait again
 //                -> source done, no operation out? flush held-back items (tail batches,
@@ -66,7 +66,8 @@ class RunState {
   std::size_t threads_ = 0;
   std::size_t max_in_flight_ = 0;
   std::optional<tbb::global_control> parallelism_;
-  std::unique_ptr<tbb::task_arena> arena_;
+  std::unique_ptr<tbb::task_arena> own_arena_;  // unless the caller gave one
+  tbb::task_arena* arena_ = nullptr;            // where the graph runs
   std::unique_ptr<RunContext> ctx_;
   std::unique_ptr<tbb::flow::graph> graph_;
   std::vector<std::unique_ptr<RuntimeNode>> nodes_;
