@@ -51,8 +51,11 @@ sluice::Pipeline diamond_sluice(long& sum) {
       .sink("sum", [&sum](long x) { sum += x; });
 }
 
-bool run_sluice(sluice::Pipeline& p) {
-  auto rep = p.run({.threads = arena_threads(), .max_in_flight = kGraphInFlight});
+/// One run; in `arena` when given (the caller's, kept across runs), else in the run's own.
+bool run_sluice(sluice::Pipeline& p, tbb::task_arena* arena = nullptr) {
+  auto rep = arena != nullptr
+                 ? p.run({.arena = arena, .max_in_flight = kGraphInFlight})
+                 : p.run({.threads = arena_threads(), .max_in_flight = kGraphInFlight});
   return rep.delivered == static_cast<std::uint64_t>(kGraphItems);
 }
 
@@ -180,8 +183,11 @@ void BM_GraphRouteMerge_HandWired(benchmark::State& state) {
 /// Sluice and the hand-wired graph in turns, each iteration one run of each, timed
 /// apart: both meet the same machine at nearly the same moment, so the ratio holds on a
 /// busy machine where two separate benchmarks would not see the same conditions.
+///
+/// With `shared_arena`, sluice runs in the arena the hand-wired graph uses
+/// (RunOptions::arena), as a program running a pipeline again and again would.
 template <class Sluice, class HandWired>
-void paired(benchmark::State& state, Sluice make_sluice, HandWired hand_wired) {
+void paired(benchmark::State& state, Sluice make_sluice, HandWired hand_wired, bool shared_arena) {
   long sum = 0;
   auto p = make_sluice(sum);
   tbb::task_arena arena(static_cast<int>(arena_threads()));
@@ -197,7 +203,7 @@ void paired(benchmark::State& state, Sluice make_sluice, HandWired hand_wired) {
     };
     auto one_sluice = [&] {
       sluice_ns += time([&] {
-        if (!run_sluice(p)) state.SkipWithError("lost");
+        if (!run_sluice(p, shared_arena ? &arena : nullptr)) state.SkipWithError("lost");
       });
     };
     auto one_hand = [&] { hand_ns += time([&] { hand_wired(arena, sum); }); };
@@ -218,14 +224,22 @@ void paired(benchmark::State& state, Sluice make_sluice, HandWired hand_wired) {
 }
 
 void BM_GraphDiamond_Paired(benchmark::State& state) {
-  paired(state, diamond_sluice, run_diamond_hand_wired);
+  paired(state, diamond_sluice, run_diamond_hand_wired, false);
 }
 void BM_GraphRouteMerge_Paired(benchmark::State& state) {
-  paired(state, route_merge_sluice, run_route_merge_hand_wired);
+  paired(state, route_merge_sluice, run_route_merge_hand_wired, false);
+}
+void BM_GraphDiamond_PairedSharedArena(benchmark::State& state) {
+  paired(state, diamond_sluice, run_diamond_hand_wired, true);
+}
+void BM_GraphRouteMerge_PairedSharedArena(benchmark::State& state) {
+  paired(state, route_merge_sluice, run_route_merge_hand_wired, true);
 }
 
 BENCHMARK(BM_GraphDiamond_Paired)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GraphRouteMerge_Paired)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GraphDiamond_PairedSharedArena)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GraphRouteMerge_PairedSharedArena)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GraphDiamond_Sluice)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GraphDiamond_HandWired)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GraphRouteMerge_Sluice)->Unit(benchmark::kMillisecond)->UseRealTime();
