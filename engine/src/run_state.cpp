@@ -19,6 +19,16 @@ namespace sluice::detail {
 namespace {
 
 std::size_t choose_threads(const RunOptions& o) {
+  if (o.arena != nullptr) {
+    o.arena->initialize();
+    const auto given = static_cast<std::size_t>(o.arena->max_concurrency());
+    if (o.threads != 0 && o.threads != given) {
+      throw std::invalid_argument("sluice: RunOptions asks for " + std::to_string(o.threads) +
+                                  " threads and gives an arena of " + std::to_string(given) +
+                                  "; set threads to 0 (or to the arena's size)");
+    }
+    return given;
+  }
   return o.threads != 0 ? o.threads : static_cast<std::size_t>(tbb::info::default_concurrency());
 }
 
@@ -44,16 +54,6 @@ RunState::RunState(std::shared_ptr<const PipelineSpec> spec, const RunOptions& o
   const auto& nodes = spec_->nodes();
   spec_->check_complete();
   threads_ = choose_threads(options);
-  if (options.arena != nullptr) {
-    options.arena->initialize();
-    const auto given = static_cast<std::size_t>(options.arena->max_concurrency());
-    if (options.threads != 0 && options.threads != given) {
-      throw std::invalid_argument("sluice: RunOptions asks for " + std::to_string(options.threads) +
-                                  " threads and gives an arena of " + std::to_string(given) +
-                                  "; set threads to 0 (or to the arena's size)");
-    }
-    threads_ = given;
-  }
   max_in_flight_ = choose_max_in_flight(*spec_, options);
   if (max_in_flight_ > static_cast<std::size_t>(std::numeric_limits<long>::max())) {
     throw std::invalid_argument("sluice: max_in_flight is too large");

@@ -196,10 +196,6 @@ TEST(Basics, BadOptionsAreRefusedWithClearMessages) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // A run may use a task_arena the caller owns: its bodies then run in that arena, and the
 // arena serves run after run (its threads are not rebuilt for each).
 TEST(Basics, ARunUsesTheCallersArenaRunAfterRun) {

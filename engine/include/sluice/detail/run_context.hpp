@@ -175,8 +175,7 @@ class RunContext {
   };
   using CountField = std::atomic<std::uint64_t> Counts::*;
   void add(CountField field, std::uint64_t w) noexcept {
-    const ThreadSlot& t = this_thread_slot;
-    const int i = t.run == id_ ? t.slot : slot_index();
+    const int i = slot_in_run(id_, [this]() noexcept { return slot_index(); });
     if (i >= 0) {
       auto& c = counts_[static_cast<std::size_t>(i)].*field;
       c.store(c.load(std::memory_order_relaxed) + w, std::memory_order_relaxed);

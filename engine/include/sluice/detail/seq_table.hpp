@@ -53,23 +53,13 @@ class SeqTable {
     return true;
   }
 
-  /// Entries alive now (for tests; takes every lock).
-  std::size_t size() const {
-    std::size_t n = 0;
-    for (std::size_t k = 0; k <= mask_; ++k) {
-      tbb::spin_mutex::scoped_lock lock(stripes_[k].mutex);
-      n += stripes_[k].slots.size();
-    }
-    return n;
-  }
-
  private:
   struct Slot {
     std::uint64_t seq;
     std::optional<Entry> entry;
   };
   struct alignas(64) Stripe {
-    mutable tbb::spin_mutex mutex;
+    tbb::spin_mutex mutex;
     std::vector<Slot> slots;
   };
 

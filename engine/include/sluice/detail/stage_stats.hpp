@@ -40,8 +40,7 @@ class StageStats {
   };
   /// The calling thread's own slot, or nullptr (then the shared one is used).
   Slot* owned_slot() const noexcept {
-    const ThreadSlot& t = this_thread_slot;
-    const int i = t.run == run_id_ ? t.slot : claim_slot();
+    const int i = slot_in_run(run_id_, [this]() noexcept { return claim_slot(); });
     return i >= 0 ? slots_[static_cast<std::size_t>(i)].get() : nullptr;
   }
   /// How many tasks the next task's duration stands for: 0 when it is not timed.

@@ -1,9 +1,8 @@
 // tee: every item goes to each of N branches.
 //
-//   upstream -> function_node(unlimited, lightweight: attach the split) -+-> function_node (copy)
-//   -> branch 0
-//                                                                        +-> function_node (copy)
-//                                                                        -> branch 1
+//   upstream -> function_node(unlimited, lightweight: attach the split)
+//                 +-> function_node (copy) -> branch 0
+//                 +-> function_node (copy) -> branch 1
 //
 // The first node gives the item a Split that holds its limiter slots for all the copies
 // together (split.hpp); tbb broadcasts its output to every branch node, and each branch

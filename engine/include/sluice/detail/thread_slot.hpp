@@ -17,4 +17,12 @@ struct ThreadSlot {
 
 inline thread_local ThreadSlot this_thread_slot;
 
+/// The calling thread's slot in run `run` when it has taken one, else what `claim()`
+/// gives (RunContext::slot_index, which takes one).
+template <class Claim>
+int slot_in_run(std::uint64_t run, Claim&& claim) noexcept {
+  const ThreadSlot& t = this_thread_slot;
+  return t.run == run ? t.slot : claim();
+}
+
 }  // namespace sluice::detail
