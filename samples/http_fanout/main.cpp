@@ -9,7 +9,9 @@
 //   http_fanout --dot                             # the graph (Graphviz), not run
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -89,6 +91,25 @@ std::string run_line(double elapsed, double duration, std::uint64_t sent, std::u
   return buf;
 }
 
+// Every connection is a descriptor; with the embedded server, two (it holds the other
+// end). The limit is raised to the hard one first; calls past it would fail with
+// no_descriptors, so the run says so before it starts rather than in its error counts.
+void warn_if_descriptors_short(std::size_t connections, bool embedded_server) {
+  constexpr std::uint64_t kSlack = 64;  // the server's listener, epoll sets, files, ...
+  const std::uint64_t limit = sluice::http_server::raise_fd_limit();
+  const std::uint64_t needed = connections * (embedded_server ? 2u : 1u) + kSlack;
+  if (limit == 0 || needed <= limit) return;
+  std::cerr << "http_fanout: warning: " << connections << " calls in flight need up to " << needed
+            << " file descriptors ("
+            << (embedded_server ? "two per connection, as the embedded server holds the other end"
+                                : "one per connection")
+            << ") but this process may open " << limit
+            << " (RLIMIT_NOFILE, raised to its hard limit): calls past it fail with "
+               "no_descriptors. Raise the hard limit (ulimit -Hn, LimitNOFILE=), lower "
+               "--concurrency or --threads"
+            << (embedded_server ? ", or run the server in its own process (--url)" : "") << ".\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -159,6 +180,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   Terminal terminal(isatty(STDERR_FILENO) != 0 && !json);
+  std::size_t connections = 1;
+  if (table || o.mode == Mode::async) connections = std::max(connections, o.concurrency);
+  if (table || o.mode == Mode::threadpool) connections = std::max(connections, o.threads);
+  warn_if_descriptors_short(connections, url.empty());
 
   try {
     std::optional<sluice::http_server::LocalServer> server;

@@ -1,10 +1,14 @@
 // Connections under load: from a cold start with 1,000 requests in flight, and in waves
-// after it, the client opens no more connections than it has requests in flight (it
-// reuses idle ones across its multi handles) and no request is refused. Counts are the
+// after it, and in a closed loop of 2,000 in flight, the client opens no more
+// connections than it has requests in flight (it reuses idle ones across its multi
+// handles) and no request is refused. Counts are the
 // client's own and the server's, never the process's descriptors.
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -56,6 +60,88 @@ TEST(http_connections, ColdStartAndWavesOpenNoMoreConnectionsThanInFlight) {
   EXPECT_LE(server.stats().connections_accepted, c.connections_opened);
   EXPECT_EQ(c.errors(sluice::http::ErrorKind::refused), 0u);
   EXPECT_EQ(c.completed, 3000u);
+}
+
+// A closed loop, as a pipeline's max_in_flight keeps one: `in_flight` requests from a
+// cold start, each replaced by the next as it completes, until `total` have been made.
+class ClosedLoop {
+ public:
+  ClosedLoop(std::string url, std::size_t total) : url_(std::move(url)), total_(total) {}
+  void start(sluice::http::Client& client, std::size_t in_flight) {
+    client_ = &client;
+    for (std::size_t i = 0; i < in_flight; ++i) next();
+  }
+  Collector& got() { return got_; }
+
+ private:
+  void next() {
+    if (submitted_.fetch_add(1) >= total_) return;
+    client_->submit({.url = url_, .timeout = 60s}, [this](sluice::http::Response r) {
+      got_.callback()(std::move(r));
+      next();  // from the client's own thread, as a pipeline refills its slot
+    });
+  }
+  std::string url_;
+  std::size_t total_;
+  sluice::http::Client* client_ = nullptr;
+  std::atomic<std::size_t> submitted_{0};
+  Collector got_;
+};
+
+TEST(http_connections, ColdStartAtTwoThousandInFlightOpensNoMoreThanThat) {
+  constexpr std::size_t kInFlight = 2000;
+  constexpr std::size_t kTotal = 4 * kInFlight;
+  // Both ends of every connection are in this process.
+  if (sluice::http_server::raise_fd_limit() < 2 * kInFlight + 256) {
+    GTEST_SKIP() << "needs " << 2 * kInFlight + 256 << " descriptors (RLIMIT_NOFILE)";
+  }
+  sluice::http_server::LocalServer server;
+  ClosedLoop loop(server.url("/delay?us=200000"), kTotal);
+  sluice::http::ClientOptions options;
+  options.retry = sluice::http::RetryPolicy::none();  // a refusal would show, not be retried
+  sluice::http::Client client(options);               // after `loop`: its callbacks end first
+  loop.start(client, kInFlight);
+  ASSERT_TRUE(loop.got().wait(kTotal, 120s)) << "lost " << kTotal - loop.got().size();
+  std::size_t failed = 0;
+  std::string first_error;
+  for (const auto& r : loop.got().take()) {
+    if (r.ok()) continue;
+    if (failed++ == 0)
+      first_error = std::string(sluice::http::to_string(r.error)) + " " + r.error_message;
+  }
+  EXPECT_EQ(failed, 0u) << "first: " << first_error;
+  const auto c = client.counters();
+  // Every connection was opened for a request in flight, and the later rounds reused
+  // them instead of opening more while the answers that free them waited unread.
+  EXPECT_LE(c.connections_opened, kInFlight);
+  EXPECT_LE(c.peak_open_connections, kInFlight);
+  EXPECT_EQ(server.stats().connections_accepted, c.connections_opened);
+  EXPECT_EQ(c.errors(sluice::http::ErrorKind::refused), 0u);
+  EXPECT_EQ(c.errors(sluice::http::ErrorKind::no_descriptors), 0u);
+  EXPECT_EQ(c.completed, kTotal);
+}
+
+TEST(http_connections, CancelAllEndsRequestsStillWaitingForAConnection) {
+  // More at once than the client connects in one round: most wait in its queue, not
+  // in libcurl, when cancel_all comes; every one of them still completes, once.
+  constexpr std::size_t kRequests = 1500;
+  sluice::http_server::LocalServer server;
+  Collector got;
+  sluice::http::Client client;
+  for (std::size_t i = 0; i < kRequests; ++i) {
+    client.submit({.url = server.url("/delay?us=10000000"), .tag = i}, got.callback());
+  }
+  client.cancel_all();
+  ASSERT_TRUE(got.wait(kRequests, 60s)) << "lost " << kRequests - got.size();
+  std::vector<bool> seen(kRequests, false);
+  for (const auto& r : got.take()) {
+    EXPECT_EQ(r.error, sluice::http::ErrorKind::cancelled) << sluice::http::to_string(r.error);
+    ASSERT_LT(r.tag, kRequests);
+    EXPECT_FALSE(seen[r.tag]) << "request " << r.tag << " completed twice";
+    seen[r.tag] = true;
+  }
+  EXPECT_EQ(client.counters().completed, kRequests);
+  EXPECT_EQ(client.counters().in_flight, 0u);
 }
 
 TEST(http_connections, SequentialRequestsUseOneConnection) {

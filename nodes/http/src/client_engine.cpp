@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -23,6 +24,16 @@ namespace {
 // Which engine's I/O thread this is (nullptr on every other thread): lets cancel_all
 // and fetch tell a call from one of the client's own callbacks.
 thread_local const Engine* current_io_engine = nullptr;
+
+// Rounds of ready events read before new transfers start (see Engine::loop): a bound,
+// so that a flood of answers still lets new requests in now and then.
+constexpr int kReadyRoundsFirst = 64;
+
+// New connections started per round of the loop (see Engine::start_queued). Opening a
+// connection costs the loop far more than a request on an idle one (socket, connect,
+// memory for a new handle); a round that opened thousands would leave the answers that
+// free connections unread for as long.
+constexpr std::size_t kConnectsPerRound = 64;
 
 // Easy handles kept for reuse; past this many, finished ones are freed instead.
 constexpr std::size_t kMaxFreeEasies = 16384;
@@ -171,6 +182,22 @@ bool Engine::take_incoming(std::vector<TransferPtr>& out, std::uint64_t& cancel_
 
 void Engine::loop(SocketLoop& sockets) {
   std::vector<TransferPtr> incoming;
+  // One wait and the transfers it finished; false when epoll failed (it cannot, short
+  // of a bug), which ends everything rather than spin. `full`: more may be ready.
+  const auto dispatch = [&](std::optional<Clock::time_point> deadline, bool& full) {
+    try {
+      full = sockets.wait_and_dispatch(deadline);
+    } catch (const std::exception&) {
+      cancel_everything(sockets, incoming);
+      return false;
+    }
+    CompletionBatch batch;  // every response of this wake-up in one hand-over
+    sockets.drain_finished([&](CURL* easy, CURLcode result, std::size_t shard) {
+      finish_attempt(sockets, easy, result, shard);
+    });
+    return true;
+  };
+  bool more_ready = false;
   for (;;) {
     std::uint64_t cancel_ticket = 0;
     bool stop = false;
@@ -185,28 +212,29 @@ void Engine::loop(SocketLoop& sockets) {
       if (stop) return;
       continue;  // callbacks of the cancelled requests may have submitted new ones
     }
+    // Responses first: what is already readable is read, and its connection handed back
+    // to its shard's cache, before new transfers start, so that they find those
+    // connections idle and reuse them. Started first, each would open a connection of
+    // its own while the answers that free one wait unread, and a loop that falls behind
+    // (a cold start at thousands in flight) would open more and more.
+    for (int round = 0; more_ready && round < kReadyRoundsFirst; ++round) {
+      if (!dispatch(Clock::time_point{}, more_ready)) return;
+    }
+    bool left_queued = false;
     {
       // Completions of this round (refused schemes, failed set-ups) reach a pipeline
       // together, before the loop blocks.
       CompletionBatch batch;
-      for (auto& transfer : incoming) start_attempt(sockets, std::move(transfer));
+      for (auto& transfer : incoming) queued_.push_back(std::move(transfer));
       incoming.clear();
+      left_queued = start_queued(sockets);
       start_due_retries(sockets);
     }
 
-    std::optional<Clock::time_point> next_retry;
-    if (!waiting_retry_.empty()) next_retry = waiting_retry_.begin()->first;
-    try {
-      sockets.wait_and_dispatch(next_retry);
-    } catch (const std::exception&) {
-      // epoll_wait failed (it cannot, short of a bug): end everything rather than spin.
-      cancel_everything(sockets, incoming);
-      return;
-    }
-    CompletionBatch batch;  // every response of this wake-up in one hand-over
-    sockets.drain_finished([&](CURL* easy, CURLcode result, std::size_t shard) {
-      finish_attempt(sockets, easy, result, shard);
-    });
+    std::optional<Clock::time_point> deadline;
+    if (!waiting_retry_.empty()) deadline = waiting_retry_.begin()->first;
+    if (left_queued) deadline = Clock::time_point{};  // look, do not wait: more to start
+    if (!dispatch(deadline, more_ready)) return;
   }
 }
 
@@ -284,6 +312,24 @@ void Engine::start_attempt(SocketLoop& sockets, TransferPtr transfer) {
   running_.emplace(key, std::move(transfer));
 }
 
+bool Engine::start_queued(SocketLoop& sockets) {
+  // Requests wait here, in order, rather than in libcurl: a transfer is handed over
+  // when an idle connection waits for it or when this round may still open one. So
+  // the connections opened track the answers the loop has time to read, and when
+  // answers come back, the transfers queued meanwhile take over their connections.
+  std::size_t connects = 0;
+  while (!queued_.empty()) {
+    if (!sockets.has_idle_connection()) {
+      if (connects == kConnectsPerRound) return true;
+      ++connects;
+    }
+    TransferPtr transfer = std::move(queued_.front());
+    queued_.pop_front();
+    start_attempt(sockets, std::move(transfer));
+  }
+  return false;
+}
+
 void Engine::finish_attempt(SocketLoop& sockets, CURL* easy, CURLcode result, std::size_t shard) {
   char* private_data = nullptr;
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, &private_data);
@@ -342,8 +388,12 @@ void Engine::cancel_everything(SocketLoop& sockets, std::vector<TransferPtr>& in
   running_.clear();
   auto waiting = std::move(waiting_retry_);
   waiting_retry_.clear();
-  std::vector<TransferPtr> queued;
-  queued.swap(incoming);
+  // Queued before incoming: they were submitted first.
+  std::vector<TransferPtr> queued(std::make_move_iterator(queued_.begin()),
+                                  std::make_move_iterator(queued_.end()));
+  queued_.clear();
+  for (auto& transfer : incoming) queued.push_back(std::move(transfer));
+  incoming.clear();
 
   for (auto& [key, transfer] : running) {
     sockets.remove(transfer->easy, transfer->shard);  // aborts it; its connection is closed

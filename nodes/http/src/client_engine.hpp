@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool take_incoming(std::vector<TransferPtr>& out, std::uint64_t& cancel_ticket, bool& stop);
 
   void start_attempt(SocketLoop& sockets, TransferPtr transfer);
+  /// Starts queued transfers: all that find an idle connection, and of those that need
+  /// a new one, at most kConnectsPerRound. Returns true when some are left queued.
+  bool start_queued(SocketLoop& sockets);
   void finish_attempt(SocketLoop& sockets, CURL* easy, CURLcode result, std::size_t shard);
   void start_due_retries(SocketLoop& sockets);
   void cancel_everything(SocketLoop& sockets, std::vector<TransferPtr>& incoming);
@@ -86,6 +90,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::array<std::atomic<std::uint64_t>, kErrorKinds> by_error_{};
 
   // I/O thread only.
+  std::deque<TransferPtr> queued_;  // submitted, not started yet (see start_queued)
   std::unordered_map<Transfer*, TransferPtr> running_;
   std::multimap<Clock::time_point, TransferPtr> waiting_retry_;
   std::vector<FreeEasy> free_easies_;

@@ -185,6 +185,12 @@ void SocketLoop::remove(CURL* easy, std::size_t shard_index) noexcept {
   }
 }
 
+bool SocketLoop::has_idle_connection() const noexcept {
+  return std::ranges::any_of(shards_, [](const std::unique_ptr<Shard>& shard) {
+    return shard->connections > shard->transfers && shard->transfers < shard->room;
+  });
+}
+
 SocketLoop::SocketState* SocketLoop::state(curl_socket_t socket) {
   if (socket < 0) return nullptr;
   const auto index = static_cast<std::size_t>(socket);
@@ -326,7 +332,7 @@ int SocketLoop::epoll_timeout_ms(std::optional<Clock::time_point> deadline) cons
   return static_cast<int>(std::min<std::int64_t>(ms, INT_MAX));
 }
 
-void SocketLoop::wait_and_dispatch(std::optional<Clock::time_point> deadline) {
+bool SocketLoop::wait_and_dispatch(std::optional<Clock::time_point> deadline) {
   const int ready = epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()),
                                epoll_timeout_ms(deadline));
   if (ready < 0 && errno != EINTR) fail("epoll_wait");
@@ -363,6 +369,7 @@ void SocketLoop::wait_and_dispatch(std::optional<Clock::time_point> deadline) {
       curl_multi_socket_action(shard.multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
   }
+  return ready == static_cast<int>(events_.size());
 }
 
 }  // namespace sluice::http::detail

@@ -69,10 +69,17 @@ class SocketLoop {
   CURLMcode add(CURL* easy, std::size_t& shard, OpenSocketContext& open_context) noexcept;
   /// Stops an easy handle (finished or aborted) and detaches it from its shard.
   void remove(CURL* easy, std::size_t shard) noexcept;
+  /// Whether a transfer added now would find an idle connection (one host: exactly;
+  /// several: a guess, as idle connections are counted over all hosts).
+  bool has_idle_connection() const noexcept;
 
   /// Waits until a socket is ready, the eventfd is written, a curl timer fires, or
   /// `deadline` passes, whichever comes first, and lets curl act on what happened.
-  void wait_and_dispatch(std::optional<Clock::time_point> deadline);
+  /// Returns true when the wait took as many events as it takes at once: more sockets
+  /// may be ready (see poll_ready).
+  bool wait_and_dispatch(std::optional<Clock::time_point> deadline);
+  /// wait_and_dispatch without waiting: what is ready now.
+  bool poll_ready() { return wait_and_dispatch(Clock::time_point{}); }
 
   /// Calls `done(easy, result, shard)` for every transfer that has finished. The handle
   /// is still attached; the callee removes it.

@@ -98,13 +98,14 @@ sluice::Pipeline build(const ScenarioOptions& o, const std::string& url,
         .then(sluice::window::tumbling<WindowStats>(
             "window", sluice::window::every(o.window), [](const Outcome&) { return 0; },
             [](WindowStats& s, Outcome x) { s.add(x); }, {.emit_empty = true}))
-        .sink("print", [&total, &shared, &hooks, &result](sluice::window::Window<int, WindowStats> w) {
-          WindowLine line = line_of(w);
-          total.merge(w.value);
-          shared.windows.fetch_add(1, std::memory_order_relaxed);
-          if (hooks.on_window) hooks.on_window(line);
-          result.windows.push_back(line);
-        });
+        .sink("print",
+              [&total, &shared, &hooks, &result](sluice::window::Window<int, WindowStats> w) {
+                WindowLine line = line_of(w);
+                total.merge(w.value);
+                shared.windows.fetch_add(1, std::memory_order_relaxed);
+                if (hooks.on_window) hooks.on_window(line);
+                result.windows.push_back(line);
+              });
   };
 
   if (o.mode != Mode::async) {
@@ -173,6 +174,9 @@ ScenarioResult run_scenario(const ScenarioOptions& o, const std::string& url,
   result.failed = total.failed();
   result.unsent = total.unsent();
   result.errors = total.errors();
+  const sluice::http::Counters connections = client->counters();
+  result.connections_opened = connections.connections_opened;
+  result.peak_connections = connections.peak_open_connections;
   result.elapsed_s = result.report.elapsed_s;
   result.throughput_rps =
       result.elapsed_s > 0 ? static_cast<double>(total.completed()) / result.elapsed_s : 0;

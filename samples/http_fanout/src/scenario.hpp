@@ -62,6 +62,8 @@ struct ScenarioResult {
   double throughput_rps = 0;  ///< completed calls per second of the run
   double p50_ms = 0;
   double p99_ms = 0;
+  std::uint64_t connections_opened = 0;         ///< by the client, over the run
+  std::uint64_t peak_connections = 0;           ///< open at once by the client, at most
   std::map<std::string, std::uint64_t> errors;  ///< by kind: "http_503", "timeout", ...
   std::vector<WindowLine> windows;
   sluice::Report report;

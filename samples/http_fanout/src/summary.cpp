@@ -41,6 +41,10 @@ void print_text(std::ostream& os, const ScenarioResult& r) {
       static_cast<unsigned long long>(r.ok), static_cast<unsigned long long>(r.failed),
       static_cast<unsigned long long>(r.unsent), r.elapsed_s, r.throughput_rps, r.p50_ms, r.p99_ms);
   os << buf;
+  if (r.connections_opened > 0) {
+    os << "connections: " << r.connections_opened << " opened, " << r.peak_connections
+       << " open at most\n";
+  }
   if (!r.errors.empty()) {
     os << "errors:";
     for (const auto& [kind, n] : r.errors) os << " " << kind << " " << n;
@@ -81,6 +85,8 @@ nlohmann::json to_json(const ScenarioResult& r) {
           {"throughput_rps", r.throughput_rps},
           {"p50_ms", r.p50_ms},
           {"p99_ms", r.p99_ms},
+          {"connections_opened", r.connections_opened},
+          {"peak_connections", r.peak_connections},
           {"errors", r.errors},
           {"windows", std::move(windows)},
           {"report", r.report}};
