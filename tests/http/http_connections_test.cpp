@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <future>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using sluice_http_test::Collector;
+using sluice_http_test::eventually;
 
 void run_wave(sluice::http::Client& client, const sluice::http_server::LocalServer& server,
               std::size_t requests, std::size_t wave) {
@@ -119,6 +121,55 @@ TEST(http_connections, ColdStartAtTwoThousandInFlightOpensNoMoreThanThat) {
   EXPECT_EQ(c.errors(sluice::http::ErrorKind::refused), 0u);
   EXPECT_EQ(c.errors(sluice::http::ErrorKind::no_descriptors), 0u);
   EXPECT_EQ(c.completed, kTotal);
+}
+
+TEST(http_connections, AnswersThatArrivedWhileTheLoopWasBusyAreReadBeforeConnectionsOpen) {
+  // The client's thread is held in a callback while the answers to 500 requests arrive
+  // and 500 more requests are submitted. Once free, it reads those answers before it
+  // opens a connection for the new requests, which then reuse the 500 connections.
+  constexpr std::size_t kWave = 500;
+  sluice::http_server::LocalServer server;
+  sluice::http::ClientOptions options;
+  options.retry = sluice::http::RetryPolicy::none();
+  std::atomic<bool> holding{false};
+  Collector first;
+  Collector second;
+  sluice::http::Client client(options);
+  // Declared after the client, so destroyed first: a failed assertion below still lets
+  // the held callback go before the client waits for its thread.
+  struct Release {
+    std::promise<void> promise;
+    bool done = false;
+    void now() {
+      if (!std::exchange(done, true)) promise.set_value();
+    }
+    ~Release() { now(); }
+  } release;
+  std::shared_future<void> released = release.promise.get_future().share();
+
+  for (std::size_t i = 0; i < kWave; ++i) {
+    client.submit({.url = server.url("/delay?us=300000"), .timeout = 60s}, first.callback());
+  }
+  ASSERT_TRUE(eventually([&] { return server.stats().requests_received >= kWave; }, 60s));
+  client.submit({.url = server.url("/bytes?n=1"), .timeout = 60s},
+                [&holding, released](sluice::http::Response) {
+                  holding = true;
+                  released.wait_for(60s);  // holds the client's thread
+                });
+  ASSERT_TRUE(eventually([&] { return holding.load(); }, 60s));
+  ASSERT_TRUE(eventually([&] { return server.stats().responses_sent >= kWave + 1; }, 60s))
+      << "the server did not answer the first wave";
+  for (std::size_t i = 0; i < kWave; ++i) {
+    client.submit({.url = server.url("/bytes?n=1"), .timeout = 60s}, second.callback());
+  }
+  release.now();
+
+  ASSERT_TRUE(first.wait(kWave, 60s)) << "lost " << kWave - first.size();
+  ASSERT_TRUE(second.wait(kWave, 60s)) << "lost " << kWave - second.size();
+  for (const auto& r : first.take()) ASSERT_TRUE(r.ok()) << r.error_message;
+  for (const auto& r : second.take()) ASSERT_TRUE(r.ok()) << r.error_message;
+  // The first wave's connections and the held callback's: nothing opened for the second.
+  EXPECT_LE(client.counters().connections_opened, kWave + 1);
 }
 
 TEST(http_connections, CancelAllEndsRequestsStillWaitingForAConnection) {

@@ -197,7 +197,6 @@ void Engine::loop(SocketLoop& sockets) {
     });
     return true;
   };
-  bool more_ready = false;
   for (;;) {
     std::uint64_t cancel_ticket = 0;
     bool stop = false;
@@ -212,29 +211,39 @@ void Engine::loop(SocketLoop& sockets) {
       if (stop) return;
       continue;  // callbacks of the cancelled requests may have submitted new ones
     }
-    // Responses first: what is already readable is read, and its connection handed back
-    // to its shard's cache, before new transfers start, so that they find those
-    // connections idle and reuse them. Started first, each would open a connection of
-    // its own while the answers that free one wait unread, and a loop that falls behind
-    // (a cold start at thousands in flight) would open more and more.
-    for (int round = 0; more_ready && round < kReadyRoundsFirst; ++round) {
-      if (!dispatch(Clock::time_point{}, more_ready)) return;
-    }
+    for (auto& transfer : incoming) queued_.push_back(std::move(transfer));
+    incoming.clear();
     bool left_queued = false;
     {
       // Completions of this round (refused schemes, failed set-ups) reach a pipeline
       // together, before the loop blocks.
       CompletionBatch batch;
-      for (auto& transfer : incoming) queued_.push_back(std::move(transfer));
-      incoming.clear();
-      left_queued = start_queued(sockets);
+      left_queued = start_queued(sockets, 0);  // those that find an idle connection
+    }
+    if (left_queued) {
+      // Responses first: before a queued transfer opens a connection, what is already
+      // readable is read and its connection handed back to its shard's cache, where
+      // the queued transfers find it idle. Started first, each would open a connection
+      // of its own while the answers that free one wait unread, and a loop that falls
+      // behind (a cold start at thousands in flight, a slow callback) would open more
+      // and more. Rounds go on while they come back full, up to a bound.
+      bool full = true;
+      for (int round = 0; full && round < kReadyRoundsFirst; ++round) {
+        if (!dispatch(Clock::time_point{}, full)) return;
+      }
+      CompletionBatch batch;
+      left_queued = start_queued(sockets, kConnectsPerRound);
+    }
+    {
+      CompletionBatch batch;
       start_due_retries(sockets);
     }
 
     std::optional<Clock::time_point> deadline;
     if (!waiting_retry_.empty()) deadline = waiting_retry_.begin()->first;
     if (left_queued) deadline = Clock::time_point{};  // look, do not wait: more to start
-    if (!dispatch(deadline, more_ready)) return;
+    bool full = false;
+    if (!dispatch(deadline, full)) return;
   }
 }
 
@@ -312,16 +321,15 @@ void Engine::start_attempt(SocketLoop& sockets, TransferPtr transfer) {
   running_.emplace(key, std::move(transfer));
 }
 
-bool Engine::start_queued(SocketLoop& sockets) {
+bool Engine::start_queued(SocketLoop& sockets, std::size_t connects) {
   // Requests wait here, in order, rather than in libcurl: a transfer is handed over
-  // when an idle connection waits for it or when this round may still open one. So
-  // the connections opened track the answers the loop has time to read, and when
+  // when an idle connection waits for it or when the round may still open one. So
+  // the connections opened follow the answers the loop has time to read, and when
   // answers come back, the transfers queued meanwhile take over their connections.
-  std::size_t connects = 0;
   while (!queued_.empty()) {
     if (!sockets.has_idle_connection()) {
-      if (connects == kConnectsPerRound) return true;
-      ++connects;
+      if (connects == 0) return true;
+      --connects;
     }
     TransferPtr transfer = std::move(queued_.front());
     queued_.pop_front();

@@ -53,9 +53,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool take_incoming(std::vector<TransferPtr>& out, std::uint64_t& cancel_ticket, bool& stop);
 
   void start_attempt(SocketLoop& sockets, TransferPtr transfer);
-  /// Starts queued transfers: all that find an idle connection, and of those that need
-  /// a new one, at most kConnectsPerRound. Returns true when some are left queued.
-  bool start_queued(SocketLoop& sockets);
+  /// Starts queued transfers, in order, while they find an idle connection or while
+  /// `connects` new connections are left to open. Returns true when some are left.
+  bool start_queued(SocketLoop& sockets, std::size_t connects);
   void finish_attempt(SocketLoop& sockets, CURL* easy, CURLcode result, std::size_t shard);
   void start_due_retries(SocketLoop& sockets);
   void cancel_everything(SocketLoop& sockets, std::vector<TransferPtr>& incoming);
