@@ -60,13 +60,14 @@ class Engine;
 /// requests in flight (see Counters::peak_open_connections). max_total_connections is
 /// split over the shards; with max_host_connections capped there is a single multi handle.
 ///
-/// Opening a connection costs the I/O thread far more than a request on an idle one. So
-/// each round of the thread reads every answer already there before it starts new
-/// transfers, and starts at most 64 that need a new connection; the others wait in the
-/// client's queue (counted in_flight) until a connection is idle or a later round. From
-/// a cold start, requests submitted faster than connections open queue instead of each
-/// opening a connection while the answers that would free one wait unread. A request's
-/// timeout starts when it leaves that queue.
+/// Opening a connection costs the I/O thread far more than a request on an idle one.
+/// Submitted requests wait in the client's queue (counted in_flight) and start, in
+/// order, as soon as an idle connection waits for them; before one opens a connection,
+/// the thread reads every answer already there, which hands connections back, and it
+/// opens at most 64 per round. From a cold start, requests submitted faster than
+/// connections open wait their turn instead of each opening a connection while the
+/// answers that would free one go unread. A request's timeout starts when it leaves
+/// that queue.
 ///
 /// Every submitted request completes exactly once: its callback runs on the I/O thread
 /// with a response (any status) or an error kind. Keep callbacks short — they hold up
