@@ -76,10 +76,8 @@ class SocketLoop {
   /// Waits until a socket is ready, the eventfd is written, a curl timer fires, or
   /// `deadline` passes, whichever comes first, and lets curl act on what happened.
   /// Returns true when the wait took as many events as it takes at once: more sockets
-  /// may be ready (see poll_ready).
+  /// may be ready. A deadline in the past looks without waiting.
   bool wait_and_dispatch(std::optional<Clock::time_point> deadline);
-  /// wait_and_dispatch without waiting: what is ready now.
-  bool poll_ready() { return wait_and_dispatch(Clock::time_point{}); }
 
   /// Calls `done(easy, result, shard)` for every transfer that has finished. The handle
   /// is still attached; the callee removes it.
