@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of tests/fuzz with clang and ASan + UBSan into build-fuzz/,
 # and runs one target or all of them, each for N seconds (default 60).
 #   scripts/fuzz.sh                         # every target, 60 s each
-#   scripts/fuzz.sh http_request --seconds 600
+#   scripts/fuzz.sh request_target --seconds 600
 #   scripts/fuzz.sh --list                  # the target names
 #   scripts/fuzz.sh jpeg --keep             # also merge inputs with new coverage into the corpus
 # Each target starts from its committed corpus, tests/fuzz/corpus/<target>/. New inputs it
@@ -47,7 +47,7 @@ max_len_of() {
   case "$1" in
     jpeg) echo 65536 ;;
     http_response) echo 16384 ;;
-    http_request) echo 8192 ;;
+    request_target) echo 8192 ;;
     csv_reader) echo 4096 ;;
     url_scheme) echo 2048 ;;
     *) echo 512 ;;

@@ -8,7 +8,6 @@
 
 #include "endpoints.hpp"
 #include "request_target.hpp"
-#include "response_head.hpp"
 #include "static_files.hpp"
 
 namespace sluice::http_server::detail {
@@ -109,22 +108,6 @@ TEST(Endpoints, ResetAnnouncesMoreThanItSends) {
   EXPECT_EQ(reply.action, Reply::Action::reset);
   EXPECT_EQ(reply.reset_after, 100u);
   EXPECT_EQ(reply.content_length(), 1124u);
-}
-
-TEST(ResponseHead, FramesTheReply) {
-  Reply reply = text_reply(Endpoint::status, 503, "busy\n");
-  reply.headers.emplace_back("Retry-After", "1");
-  const std::string head = format_response_head(reply, 1, true, 12);
-  EXPECT_EQ(head,
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n"
-            "X-Request-Body-Bytes: 12\r\n\r\n");
-  EXPECT_NE(format_response_head(reply, 1, false, 0).find("Connection: close\r\n"),
-            std::string::npos);
-  EXPECT_NE(format_response_head(reply, 0, true, 0).find("Connection: keep-alive\r\n"),
-            std::string::npos);
-  Reply empty = text_reply(Endpoint::status, 204, "");
-  EXPECT_EQ(format_response_head(empty, 1, true, 0).find("Content-Length"), std::string::npos);
 }
 
 class StaticFiles : public ::testing::Test {

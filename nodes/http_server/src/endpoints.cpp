@@ -9,7 +9,6 @@
 #include "hostile_endpoints.hpp"
 #include "request_target.hpp"
 #include "static_files.hpp"
-#include "status_text.hpp"
 
 namespace sluice::http_server::detail {
 
@@ -19,8 +18,9 @@ constexpr std::uint64_t kMaxBodyBytes = std::uint64_t{1} << 40;       // 1 TiB: 
 constexpr std::uint64_t kMaxDelayUs = std::uint64_t{3600} * 1000000;  // one hour
 constexpr std::string_view kStaticPrefix = "/static/";
 
+// The body of a bare status answer (the reason phrase is evhttp's, in the status line).
 std::string status_line_text(int status) {
-  return std::to_string(status) + " " + std::string(reason_phrase(status)) + "\n";
+  return "status " + std::to_string(status) + "\n";
 }
 
 Reply pattern_reply(Endpoint endpoint, int status, std::uint64_t bytes) {

@@ -44,6 +44,11 @@ struct Reply {
   }
 };
 
+/// Statuses whose responses never carry a body or Content-Length (1xx, 204, 304).
+constexpr bool status_has_no_body(int status) noexcept {
+  return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
 /// A response with a short text body (a message, usually with a trailing newline).
 inline Reply text_reply(Endpoint endpoint, int status, std::string text) {
   Reply reply;

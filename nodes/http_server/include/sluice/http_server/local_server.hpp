@@ -3,9 +3,9 @@
 // client can be tested against every fault without a network.
 //
 // The constructor binds (port 0 by default: the kernel picks a free port, `port()` says
-// which) and starts one event-loop thread (libevent, epoll). It holds 10,000 concurrent
-// connections on that one thread: delays are timers, never sleeps. `stop()` or the
-// destructor ends the loop, closes every connection (hanging ones included) and joins the
+// which) and starts one event-loop thread (libevent's HTTP server, evhttp, on epoll). It holds
+// 10,000 concurrent connections on that one thread: delays are timers, never sleeps. `stop()` or
+// the destructor ends the loop, closes every connection (hanging ones included) and joins the
 // thread. Counters are atomics, readable from any thread while it runs.
 //
 //   sluice::http_server::LocalServer server;                      // 127.0.0.1, ephemeral port
@@ -18,7 +18,10 @@
 // Connections are persistent (HTTP/1.1 keep-alive, `Connection: close` honoured) and
 // answered in order. A client that closes its end while its request waits (a delay, a
 // hang) abandons that request: the server closes the connection and counts it. (A
-// half-close right after an undelayed request still gets its answer.)
+// half-close right after an undelayed request still gets its answer.) A request evhttp
+// cannot read (malformed, or a head over `max_request_head_bytes`) gets evhttp's own 400
+// and a closed connection, and is counted nowhere: it never reaches the server's router.
+// Request bodies are read whole into memory before the answer (evhttp keeps them).
 #pragma once
 
 #include <array>
@@ -43,7 +46,8 @@ struct LocalServerOptions {
   std::filesystem::path static_root;
   /// listen(2) backlog; the kernel caps it at net.core.somaxconn.
   int listen_backlog = 65535;
-  /// Largest request head (request line and headers) accepted; larger gets 431.
+  /// Largest request head (request line and headers) accepted; larger gets 400 (evhttp
+  /// has no 431) and a closed connection.
   std::size_t max_request_head_bytes = 64 * 1024;
   /// Call `raise_fd_limit()` (sluice/http_server/fd_limit.hpp) when starting.
   bool raise_fd_limit = true;
@@ -54,9 +58,9 @@ struct LocalServerStats {
   std::uint64_t connections_accepted = 0;
   std::uint64_t active_connections = 0;       ///< open now
   std::uint64_t peak_active_connections = 0;  ///< most open at once
-  std::uint64_t requests_received = 0;        ///< requests read (malformed ones included)
+  std::uint64_t requests_received = 0;        ///< requests routed (not malformed ones)
   std::uint64_t responses_sent = 0;           ///< responses written out in full
-  std::uint64_t bad_requests = 0;             ///< 400, 405 and 431 answers, malformed requests
+  std::uint64_t bad_requests = 0;             ///< 400 and 405 answers of the router
   std::uint64_t flaky_failures = 0;           ///< /flaky requests answered with the failure code
   std::uint64_t resets = 0;                   ///< connections reset by /reset
   std::uint64_t abandoned = 0;                ///< requests whose client left before the answer
