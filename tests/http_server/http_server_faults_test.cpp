@@ -35,6 +35,17 @@ TEST(LocalServerFaults, ResetCutsTheBodyAndResetsTheConnection) {
   EXPECT_TRUE(eventually([&] { return server.stats().resets >= 1u; }));
 }
 
+TEST(LocalServerFaults, AHeadRequestForAResetGetsTheHeadThenTheReset) {
+  http_server::LocalServer server;
+  RawConnection connection(server.port());
+  connection.send_all("HEAD /reset?after=10 HTTP/1.1\r\nHost: t\r\n\r\n");
+  const auto received = connection.receive(5s);
+  EXPECT_EQ(received.end, RawConnection::End::reset);
+  EXPECT_NE(received.bytes.find("Content-Length: 1034"), std::string::npos) << received.bytes;
+  EXPECT_TRUE(received.bytes.ends_with("\r\n\r\n")) << received.bytes;  // no body
+  EXPECT_TRUE(eventually([&] { return server.stats().resets >= 1u; }));
+}
+
 TEST(LocalServerFaults, ResetIsAnErrorForCurlNotA200) {
   http_server::LocalServer server;
   for (const char* path :

@@ -167,7 +167,9 @@ void Exchange::send_head() {
 
 void Exchange::stream_next_part() {
   const bool reset = reply_.action == Reply::Action::reset;
-  const std::uint64_t target = reset ? reply_.reset_after : reply_.body_length;
+  // A HEAD answer has no body to send (evhttp would drop it, and never call back).
+  const std::uint64_t target =
+      is_head_request(request_) ? 0 : (reset ? reply_.reset_after : reply_.body_length);
   if (body_sent_ >= target) {
     if (reset) {
       // Out of evhttp's write callback before the connection is freed.
