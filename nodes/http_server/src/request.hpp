@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+struct evhttp_request;
+
 namespace sluice::http_server::detail {
 
 /// A request as the router sees it.
@@ -19,5 +21,8 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::uint64_t body_bytes = 0;
 };
+
+/// What the router needs of a request evhttp has read (its body stays in evhttp's buffer).
+Request request_from(evhttp_request* request);
 
 }  // namespace sluice::http_server::detail
