@@ -5,6 +5,7 @@
 #   scripts/fuzz.sh request_target --seconds 600
 #   scripts/fuzz.sh --list                  # the target names
 #   scripts/fuzz.sh jpeg --keep             # also merge inputs with new coverage into the corpus
+#   scripts/fuzz.sh csv_reader --runs 10000000 --seconds 3600   # stop at N executions or N s
 # Each target starts from its committed corpus, tests/fuzz/corpus/<target>/. New inputs it
 # finds go to build-fuzz/corpus/<target>/ (kept between runs, never committed unless --keep
 # merges the ones that add coverage). A crash is kept in build-fuzz/crashes/<target>/ and
@@ -14,15 +15,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=60
+runs=-1
 keep=0
 only=""
 list=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     --list) list=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) only="$1"; shift ;;
   esac
@@ -79,14 +82,14 @@ for name in "${targets[@]}"; do
   echo "fuzz.sh: $name for ${seconds}s (log: $log)"
   status=0
   "$build/tests/fuzz/fuzz_$name" "$scratch" "$corpus" "${dict[@]}" \
-    -max_total_time="$seconds" -max_len="$(max_len_of "$name")" -timeout=10 \
+    -max_total_time="$seconds" -runs="$runs" -max_len="$(max_len_of "$name")" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" >"$log" 2>&1 ||
     status=$?
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
   cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
   ft=$(echo "$last" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
-  line="$name: ${runs:-?} executions, cov ${cov:-?}, ft ${ft:-?}"
+  line="$name: ${executed:-?} executions, cov ${cov:-?}, ft ${ft:-?}"
   if [ "$status" -ne 0 ]; then
     line="$line, CRASHED (exit $status): $(ls "$crashes" | tr '\n' ' ')"
     crashed+=("$name")

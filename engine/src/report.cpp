@@ -118,6 +118,13 @@ std::string PipelineSpec::to_dot() const {
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     for (std::size_t u : inputs_[i]) os << "  n" << u << " -> n" << i << ";\n";
   }
+  // A flow drawn before it is ended (a consumer loop is added by consume(), when the run
+  // starts) shows where its items will leave, so the picture is never cut short.
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i]->is_terminal() || !consumers_[i].empty()) continue;
+    os << "  open" << i << " [label=\"not yet ended\\nsink() or consume()\", style=dashed];\n"
+       << "  n" << i << " -> open" << i << " [style=dashed];\n";
+  }
   os << "}\n";
   return os.str();
 }

@@ -101,4 +101,17 @@ TEST(Report, DotNamesTheFlowGraphNodes) {
   }
 }
 
+TEST(Report, DotOfAFlowNotYetEndedShowsWhereItsItemsWillLeave) {
+  // A consumer loop joins the graph when consume() starts the run, so a flow drawn for
+  // it beforehand has an open end; the drawing must show it rather than stop short.
+  auto flow = sluice::from("src", std::vector<int>{1}).map("m", [](int x) { return x; });
+  std::string dot = flow.to_dot();
+  EXPECT_NE(dot.find("n1 -> open1 [style=dashed]"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("sink() or consume()"), std::string::npos) << dot;
+  EXPECT_EQ(dot.find("open0"), std::string::npos) << "only the unended piece is open\n" << dot;
+
+  auto ended = flow.sink("out", [](int) {});
+  EXPECT_EQ(ended.to_dot().find("open"), std::string::npos) << ended.to_dot();
+}
+
 }  // namespace
