@@ -174,6 +174,27 @@ TEST_P(Graph, OrderedStagesFarAfterAMergeOrARouteGetEveryItem) {
   EXPECT_TRUE(route_report.balanced());
 }
 
+// A lightweight piece runs inside the call of the node that hands it an item, and a
+// source's limiter_node hands items on with its list of successors locked. A placeholder
+// that ends in the merge gives its slots back to that very limiter: done there and then,
+// the limiter would look at its successors again and wait on its own lock for ever.
+TEST_P(Graph, ItemsEndingInsideALightweightPieceNextToTheSourceDoNotDeadlockItsLimiter) {
+  for (int round = 0; round < 20; ++round) {
+    Collected<int> out;
+    auto a = sluice::from("a", iota(2000))
+                 .filter("odd-out", [](int v) { return v % 2 == 0; }, {.lightweight = true});
+    auto b = sluice::from("b", iota(10)).map("shift", [](int v) { return 10'000 + v; });
+    Report r = sluice::merge("ab", a, b)
+                   .map("in-order", [](int v) { return v; }, {.ordered = true})
+                   .sink("out", out.sink())
+                   .run({.threads = threads(), .max_in_flight = 4});
+    ASSERT_EQ(out.sorted().size(), 1010u);
+    EXPECT_EQ(r.delivered, 1010u);
+    EXPECT_EQ(r.filtered, 1000u);
+    EXPECT_TRUE(r.balanced());
+  }
+}
+
 TEST_P(Graph, MergeOfTwoSourcesDeliversBoth) {
   Collected<int> out;
   auto a = sluice::from("a", iota(500));

@@ -274,6 +274,30 @@ TEST_P(KeyedJoin, OneSideEmptyEndsEveryItemOfTheOther) {
   expect_join_law(r, "j");
 }
 
+TEST_P(KeyedJoin, ItemsEndingInsideTheJoinDoNotDeadlockTheLimiterThatHandsThemOn) {
+  // The join's bodies are lightweight: they run inside the call of the limiter_node that
+  // hands them an item, while it holds its successors locked. Placeholders end there and
+  // give their slots back to that same limiter (see Graph.ItemsEndingInsideALightweight...).
+  for (int round = 0; round < 20; ++round) {
+    auto a = sluice::from("a", iota(0, 2000))
+                 .filter("odd-out", [](int v) { return v % 2 == 0; }, {.lightweight = true});
+    std::atomic<int> pairs{0};
+    Report r =
+        sluice::join_by_key(
+            "j", [](int v) { return v; }, [](int v) { return v; }, [](int x, int) { return x; }, a,
+            sluice::from("b", iota(0, 2000)), {.max_waiting = 2})
+            .sink("out",
+                  [&](int) {
+                    sluice::test::spin(2000);  // pairs queue here, holding a's slots
+                    ++pairs;
+                  })
+            .run({.threads = threads(), .max_in_flight = 6});
+    EXPECT_EQ(r.produced, 4000u);
+    EXPECT_EQ(r.delivered, 2u * static_cast<std::uint64_t>(pairs.load()));
+    EXPECT_TRUE(r.balanced());
+  }
+}
+
 TEST_P(KeyedJoin, OneSideFarSlowerNeitherStallsNorLosesItems) {
   // The slow side holds its items long; the fast side fills its waiting room and evicts.
   // Whatever pairs up, every item ends once.

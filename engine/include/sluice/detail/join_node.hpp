@@ -58,6 +58,7 @@ class JoinRuntime final : public OutputNode<R> {
                                                            std::index_sequence<I...>) {
     return {std::make_unique<Arrive<Ts>>(ctx.graph, tbb::flow::unlimited,
                                          [this](const Envelope<Ts>& in) noexcept {
+                                           InlineBody inline_body;
                                            arrive<I>(in);
                                            return tbb::flow::continue_msg{};
                                          })...};

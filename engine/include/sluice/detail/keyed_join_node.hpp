@@ -117,10 +117,12 @@ class KeyedJoinRuntime final : public OutputNode<R> {
         out_(ctx.graph),
         arrive_a_(ctx.graph, tbb::flow::unlimited,
                   [this](const Envelope<A>& in) noexcept {
+                    InlineBody inline_body;
                     arrive<JoinSide::a>(in, key_a_, side_a_, side_b_);
                     return tbb::flow::continue_msg{};
                   }),
         arrive_b_(ctx.graph, tbb::flow::unlimited, [this](const Envelope<B>& in) noexcept {
+          InlineBody inline_body;
           arrive<JoinSide::b>(in, key_b_, side_b_, side_a_);
           return tbb::flow::continue_msg{};
         }) {

@@ -80,6 +80,7 @@ class MergeRuntime final : public OutputNode<T> {
   template <class Port>
   void renumber(const Envelope<T>& in, Port& port) noexcept {
     if (!in.value.has_value()) {
+      InlineBody inline_body;  // a lightweight body: see InlineBody
       run_.end(in);
       return;
     }

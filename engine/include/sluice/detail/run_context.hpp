@@ -26,6 +26,24 @@ namespace sluice::detail {
 
 class StageStats;
 
+/// Marks the body of a lightweight node for as long as it runs. Such a body runs inside
+/// the call of the node that hands it an item, and a source's limiter_node hands items
+/// on with its list of successors locked: giving slots back to that limiter from there
+/// would make it look at its successors again and spin on its own lock for ever. Slots
+/// given back inside such a body go to the limiter through a task instead
+/// (RunContext::release_slots).
+class InlineBody {
+ public:
+  InlineBody() noexcept { ++depth_; }
+  ~InlineBody() { --depth_; }
+  InlineBody(const InlineBody&) = delete;
+  InlineBody& operator=(const InlineBody&) = delete;
+  static bool active() noexcept { return depth_ != 0; }
+
+ private:
+  static inline thread_local int depth_ = 0;
+};
+
 class RunContext {
  public:
   RunContext(const RunOptions& options, std::size_t threads, std::size_t max_in_flight);
@@ -40,8 +58,10 @@ class RunContext {
 
   /// Set while the graph is built.
   void attach(tbb::flow::graph& g) noexcept { graph_ = &g; }
-  /// A source's limiter: its decrement port, and the origin its items carry.
-  std::uint16_t add_limiter(tbb::flow::receiver<long>* decrement);
+  /// A source's limiter: its decrement port, a port that reaches it through a task of
+  /// its own (for slots given back inside an InlineBody), and the origin its items carry.
+  std::uint16_t add_limiter(tbb::flow::receiver<long>* decrement,
+                            tbb::flow::receiver<long>* decrement_later);
   /// Where an end connects an edge carrying the slots of the first source's plain items
   /// (the common case of one source), so tbb can forward them without a spawn.
   tbb::flow::receiver<long>& decrement_port() noexcept { return *decrements_.front(); }
@@ -91,7 +111,8 @@ class RunContext {
   /// Gives `weight` slots back to the limiter of source `origin`.
   void release_slots(std::uint16_t origin, std::uint32_t weight) noexcept {
     if (weight != 0 && origin < decrements_.size()) {
-      decrements_[origin]->try_put(static_cast<long>(weight));
+      const auto& port = InlineBody::active() ? decrements_later_ : decrements_;
+      port[origin]->try_put(static_cast<long>(weight));
     }
   }
 
@@ -160,7 +181,8 @@ class RunContext {
   std::size_t max_in_flight_;
   std::int64_t started_ns_;
   tbb::flow::graph* graph_ = nullptr;
-  std::vector<tbb::flow::receiver<long>*> decrements_;  // one per source
+  std::vector<tbb::flow::receiver<long>*> decrements_;        // one per source
+  std::vector<tbb::flow::receiver<long>*> decrements_later_;  // the same, through a task
   std::uint64_t id_;
   mutable std::atomic<std::size_t> next_slot_{0};
 

@@ -86,6 +86,21 @@ class ItemPuller {
   std::uint64_t index_ = 0;
 };
 
+/// A path to a limiter's decrement port through a task of its own, for slots given back
+/// inside a lightweight body that the limiter itself may be calling (see InlineBody).
+class DecrementLater {
+ public:
+  template <class Limiter>
+  DecrementLater(tbb::flow::graph& g, Limiter& limiter)
+      : node_(g, tbb::flow::unlimited, [](long n) noexcept { return n; }) {
+    tbb::flow::make_edge(node_, limiter.decrementer());
+  }
+  tbb::flow::receiver<long>* port() noexcept { return &node_; }
+
+ private:
+  tbb::flow::function_node<long, long> node_;
+};
+
 template <class T>
 class SourceRuntime final : public OutputNode<T> {
   using Got = typename ItemPuller<T>::Got;
@@ -96,9 +111,10 @@ class SourceRuntime final : public OutputNode<T> {
       : run_(ctx.run),
         items_(ctx.run, name, std::move(pull), opts.limit),
         input_(ctx.graph, [this](tbb::flow_control& fc) { return next(fc); }),
-        limiter_(ctx.graph, ctx.run.max_in_flight()) {
+        limiter_(ctx.graph, ctx.run.max_in_flight()),
+        later_(ctx.graph, limiter_) {
     tbb::flow::make_edge(input_, limiter_);
-    items_.set_origin(run_.add_limiter(&limiter_.decrementer()));
+    items_.set_origin(run_.add_limiter(&limiter_.decrementer(), later_.port()));
   }
 
   void activate() override { input_.activate(); }
@@ -123,6 +139,7 @@ class SourceRuntime final : public OutputNode<T> {
   ItemPuller<T> items_;
   tbb::flow::input_node<Envelope<T>> input_;
   tbb::flow::limiter_node<Envelope<T>, long> limiter_;
+  DecrementLater later_;
 };
 
 /// The rate-limited source: input_node(tickets) -> limiter_node -> pacer -> puller.
@@ -139,6 +156,7 @@ class PacedSourceRuntime final : public OutputNode<T> {
         items_(ctx.run, name, std::move(source), opts.limit),
         tickets_(ctx.graph, [this](tbb::flow_control& fc) { return ticket(fc); }),
         limiter_(ctx.graph, ctx.run.max_in_flight()),
+        later_(ctx.graph, limiter_),
         pacer_(ctx, name + ".pace", limiter_, opts.items_per_second),
         puller_(ctx.graph, tbb::flow::serial,
                 [this](const Envelope<Ticket>& t,
@@ -146,7 +164,7 @@ class PacedSourceRuntime final : public OutputNode<T> {
                   pull(t, std::get<0>(ports));
                 }) {
     tbb::flow::make_edge(tickets_, limiter_);
-    origin_ = run_.add_limiter(&limiter_.decrementer());
+    origin_ = run_.add_limiter(&limiter_.decrementer(), later_.port());
     items_.set_origin(origin_);
     tbb::flow::make_edge(pacer_.output(), puller_);
   }
@@ -199,6 +217,7 @@ class PacedSourceRuntime final : public OutputNode<T> {
   std::atomic<bool> ended_{false};
   tbb::flow::input_node<Envelope<Ticket>> tickets_;
   tbb::flow::limiter_node<Envelope<Ticket>, long> limiter_;
+  DecrementLater later_;
   PacedRelease<Ticket> pacer_;
   PullNode puller_;
 };

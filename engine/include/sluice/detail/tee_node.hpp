@@ -45,6 +45,7 @@ class TeeRuntime final : public OutputNode<T> {
 
  private:
   Envelope<T> split(const Envelope<T>& in) noexcept {
+    InlineBody inline_body;  // a lightweight body: see InlineBody
     if (!in.value.has_value()) {
       run_.end(in);
       auto out = Envelope<T>::successor_of(in);
