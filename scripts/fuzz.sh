@@ -6,6 +6,8 @@
 #   scripts/fuzz.sh --list                  # the target names
 #   scripts/fuzz.sh jpeg --keep             # also merge inputs with new coverage into the corpus
 #   scripts/fuzz.sh csv_reader --runs 10000000 --seconds 3600   # stop at N executions or N s
+#   scripts/fuzz.sh jpeg --timeout 120      # one input may take N s (default 10; raise it when
+#                                           #   the fuzzer shares a busy machine at low priority)
 # Each target starts from its committed corpus, tests/fuzz/corpus/<target>/. New inputs it
 # finds go to build-fuzz/corpus/<target>/ (kept between runs, never committed unless --keep
 # merges the ones that add coverage). A crash is kept in build-fuzz/crashes/<target>/ and
@@ -16,6 +18,7 @@ cd "$(dirname "$0")/.."
 
 seconds=60
 runs=-1
+timeout=10
 keep=0
 only=""
 list=0
@@ -23,9 +26,10 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
+    --timeout) timeout="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     --list) list=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) only="$1"; shift ;;
   esac
@@ -82,7 +86,7 @@ for name in "${targets[@]}"; do
   echo "fuzz.sh: $name for ${seconds}s (log: $log)"
   status=0
   "$build/tests/fuzz/fuzz_$name" "$scratch" "$corpus" "${dict[@]}" \
-    -max_total_time="$seconds" -runs="$runs" -max_len="$(max_len_of "$name")" -timeout=10 \
+    -max_total_time="$seconds" -runs="$runs" -max_len="$(max_len_of "$name")" -timeout="$timeout" \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" >"$log" 2>&1 ||
     status=$?
   executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
