@@ -61,10 +61,13 @@ TEST(http_scale, TenThousandDelayedRequestsWithAThousandInFlight) {
   EXPECT_EQ(c.completed, static_cast<std::uint64_t>(kRequests));
   EXPECT_EQ(c.in_flight, 0u);
   const auto stats = server.stats();
-  // All kInFlight were at the server at once: the first kInFlight are submitted in far
-  // less than the 200 ms the first answer takes, so each opens its own connection, and
-  // idle connections stay open for reuse.
-  EXPECT_GE(stats.peak_active_connections, static_cast<std::uint64_t>(kInFlight));
+  // Requests ran side by side. The client opens a round's worth of connections at a time
+  // and reads answers before it opens more, so how many are open at once by the time the
+  // first answers come depends on the machine's speed (682 of 1,000 under ASan on a busy
+  // machine, all 1,000 on a quiet one): the first two rounds alone hold more than 100.
+  EXPECT_GE(stats.peak_active_connections, static_cast<std::uint64_t>(kInFlight / 10));
+  // Never more connections than requests in flight.
+  EXPECT_LE(c.peak_open_connections, static_cast<std::uint64_t>(kInFlight));
   // Connections were reused: about one per request slot, not one per request.
   EXPECT_LE(stats.connections_accepted, static_cast<std::uint64_t>(kInFlight) + 100);
   std::printf("10000 x 200 ms, 1000 in flight: %.2f s (ideal 2 s)\n",
