@@ -48,7 +48,10 @@ TEST(Scenario, AsyncKeepsUpWithTheRate) {
   const ScenarioResult r = run_scenario(o, with_delay(server.url("/delay"), o.delay));
   expect_accounted(r);
   EXPECT_GE(r.generated, 300u);  // about 400 at 400/s for 1 s, less scheduling jitter
-  EXPECT_EQ(r.unsent, 0u);
+  // Keeping up means no backlog. A message made in the last moment may still not have
+  // started its call when time is up (under TSan on a busy machine, one did): that is
+  // the cut, not a backlog. The sequential mode below leaves most of its messages unsent.
+  EXPECT_LE(r.unsent, r.generated / 50);
   EXPECT_EQ(r.failed, 0u);
   EXPECT_GE(r.p50_ms, 20.0);  // the server's delay is in every call
   EXPECT_GE(r.windows.size(), 4u);
