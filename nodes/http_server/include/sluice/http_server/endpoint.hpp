@@ -36,6 +36,7 @@
 //   /drip            [n=B] [every_us=U]  a head announcing B (100) bytes, then one pattern
 //                                    byte every U us (1 s)
 //   /headers         size=S [count=K]  200 "ok\n" with K (1) headers X-Filler-i of S bytes
+//                                    (S * K at most 16 MiB)
 //   /gzip            n=B [encoding=E]  B pattern bytes compressed with E (gzip, or deflate:
 //                                    zlib format), `Content-Encoding: E`
 //   /malformed       [kind=K]        raw bytes, then close: `status` (default) a status
