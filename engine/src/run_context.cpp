@@ -43,12 +43,10 @@ int RunContext::slot_index() const noexcept {
 
 std::uint16_t RunContext::add_limiter(tbb::flow::receiver<long>* decrement,
                                       tbb::flow::receiver<long>* decrement_later) {
-  if (decrements_.size() >= 0xffff) throw std::length_error("sluice: too many sources");
-  decrements_later_.reserve(decrements_.size() + 1);
-  decrements_.push_back(decrement);
-  decrements_later_.push_back(decrement_later);
+  if (limiters_.size() >= 0xffff) throw std::length_error("sluice: too many sources");
+  limiters_.push_back({decrement, decrement_later});
   done_.emplace_back(false);
-  return static_cast<std::uint16_t>(decrements_.size() - 1);
+  return static_cast<std::uint16_t>(limiters_.size() - 1);
 }
 
 void RunContext::end_external(const EnvelopeMeta& e) noexcept {

@@ -64,8 +64,8 @@ class RunContext {
                             tbb::flow::receiver<long>* decrement_later);
   /// Where an end connects an edge carrying the slots of the first source's plain items
   /// (the common case of one source), so tbb can forward them without a spawn.
-  tbb::flow::receiver<long>& decrement_port() noexcept { return *decrements_.front(); }
-  std::size_t sources() const noexcept { return decrements_.size(); }
+  tbb::flow::receiver<long>& decrement_port() noexcept { return *limiters_.front().now; }
+  std::size_t sources() const noexcept { return limiters_.size(); }
 
   /// The calling thread's own statistics slot in this run, or -1 when all are taken
   /// (then it shares one). A slot belongs to one thread for the whole run, so its
@@ -110,9 +110,9 @@ class RunContext {
   void end_external(const EnvelopeMeta& e) noexcept;
   /// Gives `weight` slots back to the limiter of source `origin`.
   void release_slots(std::uint16_t origin, std::uint32_t weight) noexcept {
-    if (weight != 0 && origin < decrements_.size()) {
-      const auto& port = InlineBody::active() ? decrements_later_ : decrements_;
-      port[origin]->try_put(static_cast<long>(weight));
+    if (weight != 0 && origin < limiters_.size()) {
+      const LimiterPorts& ports = limiters_[origin];
+      (InlineBody::active() ? ports.later : ports.now)->try_put(static_cast<long>(weight));
     }
   }
 
@@ -150,7 +150,7 @@ class RunContext {
   /// Every source has no more items: the end of input that flush() acts on. (While one
   /// source of several goes on, its items may still fill a batch or find a partner.)
   bool source_done() const noexcept {
-    return sources_done_.load(std::memory_order_acquire) >= decrements_.size();
+    return sources_done_.load(std::memory_order_acquire) >= limiters_.size();
   }
   /// Asynchronous operations started and not yet back in the graph (every async stage's).
   /// They hold no graph wait, so the graph can be idle while this is not zero: the
@@ -181,8 +181,12 @@ class RunContext {
   std::size_t max_in_flight_;
   std::int64_t started_ns_;
   tbb::flow::graph* graph_ = nullptr;
-  std::vector<tbb::flow::receiver<long>*> decrements_;        // one per source
-  std::vector<tbb::flow::receiver<long>*> decrements_later_;  // the same, through a task
+  // A source's limiter, as add_limiter() was given its two ports.
+  struct LimiterPorts {
+    tbb::flow::receiver<long>* now;
+    tbb::flow::receiver<long>* later;
+  };
+  std::vector<LimiterPorts> limiters_;  // one per source, indexed by origin
   std::uint64_t id_;
   mutable std::atomic<std::size_t> next_slot_{0};
 
