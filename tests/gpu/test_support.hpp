@@ -43,9 +43,17 @@ inline std::vector<std::uint8_t> pattern(std::uint64_t seed, std::size_t size) {
   return bytes;
 }
 
-inline std::uint64_t checksum(const std::uint8_t* data, std::size_t size) {  // FNV-1a
+// FNV-1a over 64-bit words (then the tail bytes): a word at a time keeps the megabyte
+// batches cheap to check under ThreadSanitizer, which instruments every load.
+inline std::uint64_t checksum(const std::uint8_t* data, std::size_t size) {
   std::uint64_t h = 0xcbf29ce484222325ull;
-  for (std::size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 0x100000001b3ull;
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, data + i, 8);
+    h = (h ^ word) * 0x100000001b3ull;
+  }
+  for (; i < size; ++i) h = (h ^ data[i]) * 0x100000001b3ull;
   return h;
 }
 
