@@ -40,6 +40,7 @@ packages=(
   libturbojpeg0-dev
   libcli11-dev
   nlohmann-json3-dev
+  openmpi-bin libopenmpi-dev libcereal-dev
   wrk
   python3-matplotlib
 )

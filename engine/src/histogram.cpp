@@ -33,6 +33,27 @@ double HistogramCounts::max() const noexcept {
   return 0.0;
 }
 
+LatencySummary HistogramCounts::summary() const {
+  LatencySummary s{count(), mean() / 1e3, quantile(0.5) / 1e3, quantile(0.99) / 1e3, max() / 1e3,
+                   {},      sum_};
+  if (total_ != 0) {
+    auto last = std::find_if(counts_.rbegin(), counts_.rend(), [](std::uint64_t c) { return c; });
+    s.buckets.assign(counts_.begin(), last.base());
+  }
+  return s;
+}
+
+HistogramCounts HistogramCounts::of(const LatencySummary& s) {
+  HistogramCounts h;
+  const std::size_t n = std::min(s.buckets.size(), h.counts_.size());
+  for (std::size_t b = 0; b < n; ++b) {
+    h.counts_[b] = s.buckets[b];
+    h.total_ += s.buckets[b];
+  }
+  h.sum_ = s.sum_ns;
+  return h;
+}
+
 HistogramCounts& HistogramCounts::operator-=(const HistogramCounts& o) noexcept {
   for (int b = 0; b < Histogram::kBuckets; ++b) counts_[b] -= std::min(counts_[b], o.counts_[b]);
   total_ -= std::min(total_, o.total_);

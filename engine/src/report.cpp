@@ -1,10 +1,13 @@
 #include "sluice/report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
+#include "sluice/detail/histogram.hpp"
 #include "sluice/detail/spec.hpp"
 
 namespace sluice {
@@ -130,4 +133,52 @@ std::string PipelineSpec::to_dot() const {
 }
 
 }  // namespace detail
+LatencySummary merge(const LatencySummary& a, const LatencySummary& b) {
+  auto h = detail::HistogramCounts::of(a);
+  h += detail::HistogramCounts::of(b);
+  return h.summary();
+}
+
+Report merge(const Report& a, const Report& b) {
+  if (a.stages.size() != b.stages.size()) {
+    throw std::invalid_argument(
+        "sluice::merge: the reports have " + std::to_string(a.stages.size()) + " and " +
+        std::to_string(b.stages.size()) + " stages; only reports of the same graph merge");
+  }
+  Report r;
+  r.produced = a.produced + b.produced;
+  r.delivered = a.delivered + b.delivered;
+  r.filtered = a.filtered + b.filtered;
+  r.failed = a.failed + b.failed;
+  r.cancelled = a.cancelled + b.cancelled;
+  r.elapsed_s = std::max(a.elapsed_s, b.elapsed_s);
+  r.threads = a.threads + b.threads;
+  r.max_in_flight = a.max_in_flight + b.max_in_flight;
+  r.was_cancelled = a.was_cancelled || b.was_cancelled;
+  r.cancel_reason = a.was_cancelled ? a.cancel_reason : b.cancel_reason;
+  r.runs = a.runs + b.runs;
+  r.end_to_end = merge(a.end_to_end, b.end_to_end);
+  const double wa = static_cast<double>(a.runs) / static_cast<double>(r.runs);
+  for (std::size_t i = 0; i < a.stages.size(); ++i) {
+    const StageReport& x = a.stages[i];
+    const StageReport& y = b.stages[i];
+    if (x.name != y.name || x.kind != y.kind) {
+      throw std::invalid_argument("sluice::merge: stage " + std::to_string(i) + " is '" + x.name +
+                                  "' (" + x.kind + ") in one report and '" + y.name + "' (" +
+                                  y.kind + ") in the other; only reports of the same graph merge");
+    }
+    StageReport s = x;
+    s.in += y.in;
+    s.out += y.out;
+    s.filtered += y.filtered;
+    s.failed += y.failed;
+    s.waiting += y.waiting;
+    s.in_flight += y.in_flight;
+    s.task = merge(x.task, y.task);
+    s.busy_fraction = wa * x.busy_fraction + (1 - wa) * y.busy_fraction;
+    r.stages.push_back(std::move(s));
+  }
+  return r;
+}
+
 }  // namespace sluice

@@ -87,11 +87,6 @@ class RunMonitor {
     }
   }
 
-  static LatencySummary summary_of(const HistogramCounts& h) {
-    return LatencySummary{h.count(), h.mean() / 1e3, h.quantile(0.5) / 1e3, h.quantile(0.99) / 1e3,
-                          h.max() / 1e3};
-  }
-
   Report interval_of(const Report& now, const Report& before,
                      const std::vector<RunState::RawStage>& raw,
                      const std::vector<RunState::RawStage>& before_raw,
@@ -106,7 +101,7 @@ class RunMonitor {
     r.elapsed_s = seconds;
     HistogramCounts l = latency;
     l -= before_latency;
-    r.end_to_end = summary_of(l);
+    r.end_to_end = l.summary();
     for (std::size_t i = 0; i < r.stages.size(); ++i) {
       StageReport& s = r.stages[i];
       if (i < before.stages.size()) {
@@ -122,7 +117,7 @@ class RunMonitor {
         h -= before_raw[i].task;
         busy -= std::min(busy, before_raw[i].busy_ns);
       }
-      s.task = summary_of(h);
+      s.task = h.summary();
       double usable = static_cast<double>(raw[i].usable_concurrency);
       s.busy_fraction =
           seconds > 0 ? std::min(1.0, static_cast<double>(busy) / (seconds * 1e9 * usable)) : 0;

@@ -41,8 +41,7 @@ Report RunState::snapshot(std::vector<RawStage>* raw, HistogramCounts* latency) 
   if (!ends_.empty()) {
     HistogramCounts h;
     for (const TerminalNode* end : ends_) end->delivery().latency().add_to(h);
-    r.end_to_end = LatencySummary{h.count(), h.mean() / 1e3, h.quantile(0.5) / 1e3,
-                                  h.quantile(0.99) / 1e3, h.max() / 1e3};
+    r.end_to_end = h.summary();
     if (latency != nullptr) *latency = std::move(h);
   }
   return r;

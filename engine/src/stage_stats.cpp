@@ -113,11 +113,7 @@ StageReport StageStats::snapshot(HistogramCounts* task_counts, std::uint64_t* bu
     busy += s->busy_ns.load(std::memory_order_relaxed);
     s->task.add_to(h);
   }
-  r.task.count = h.count();
-  r.task.mean_us = h.mean() / 1e3;
-  r.task.p50_us = h.quantile(0.5) / 1e3;
-  r.task.p99_us = h.quantile(0.99) / 1e3;
-  r.task.max_us = h.max() / 1e3;
+  r.task = h.summary();
 
   double elapsed_ns = static_cast<double>(std::max<std::int64_t>(now_ns() - run_.started_ns(), 1));
   r.busy_fraction = std::min(

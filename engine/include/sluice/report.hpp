@@ -20,6 +20,11 @@ struct LatencySummary {
   double p50_us = 0;
   double p99_us = 0;
   double max_us = 0;
+  /// The distribution behind the figures, so that summaries of several runs (or of the
+  /// ranks of one distributed run) merge exactly (merge()): samples per log-linear
+  /// bucket of nanoseconds (8 per power of two), trailing empty buckets left out.
+  std::vector<std::uint64_t> buckets;
+  std::uint64_t sum_ns = 0;
 };
 
 /// What one stage did. Counts are in items: `in` bodies started, `out` items emitted,
@@ -52,6 +57,9 @@ struct Report {
   std::size_t threads = 0;
   std::size_t max_in_flight = 0;
   bool was_cancelled = false;
+  /// Runs this report sums: 1 for a run, the ranks for a distributed run's reduced report
+  /// (merge()). Per-run figures (busy fractions) are averaged over them.
+  std::size_t runs = 1;
   std::string cancel_reason;  // "cancelled", "deadline", "consumer stopped", or the failure
   LatencySummary end_to_end;  // source to delivery
   std::vector<StageReport> stages;
@@ -71,6 +79,19 @@ struct Report {
 };
 
 std::ostream& operator<<(std::ostream& os, const Report& r);
+
+/// Two sets of durations as one: counts and sums add, quantiles come from the merged
+/// buckets (as exact as either summary's own).
+LatencySummary merge(const LatencySummary& a, const LatencySummary& b);
+
+/// Two reports of the same graph as one (the ranks of a distributed run, or repeated runs):
+/// item counts add, stages are merged row by row (they must have the same names, or
+/// std::invalid_argument says which differ), latencies merge, elapsed_s is the longer,
+/// threads and max_in_flight add, and busy fractions average over `runs`.
+///
+///   sluice::Report all = sluice::merge(rank0_report, rank1_report);
+///   assert(all.balanced());
+Report merge(const Report& a, const Report& b);
 
 /// Passed to RunOptions::on_progress every interval: the run so far, and the figures of
 /// the last interval alone (counts are deltas, latencies cover the interval's tasks).

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "sluice/report.hpp"
+
 namespace sluice::detail {
 
 class HistogramCounts;
@@ -73,6 +75,11 @@ class HistogramCounts {
   /// The q-quantile (0..1), interpolated inside its bucket.
   double quantile(double q) const noexcept;
   double max() const noexcept;
+
+  /// count, mean, p50, p99 and max in microseconds, with the buckets they come from.
+  LatencySummary summary() const;
+  /// The counts a summary was made from (LatencySummary::buckets and sum_ns).
+  static HistogramCounts of(const LatencySummary& s);
 
   HistogramCounts& operator-=(const HistogramCounts& o) noexcept;
   HistogramCounts& operator+=(const HistogramCounts& o) noexcept;

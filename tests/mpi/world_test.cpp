@@ -1,0 +1,179 @@
+// sluice::mpi under mpirun: every rank runs every test (collectives must be reached on
+// every rank, so checks use EXPECT, never an early return), and the process's exit code
+// is the worst over ranks, so a test that fails on one rank fails the run.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <sluice/mpi.hpp>
+#include <sluice/sluice.hpp>
+
+namespace {
+
+sluice::mpi::World* world = nullptr;
+
+std::string square_text(std::uint64_t i) {
+  return std::to_string(i) + "^2=" + std::to_string(i * i);
+}
+
+TEST(MpiWorld, ShardsOverTheWorldCoverTheInputOnce) {
+  for (auto how : {sluice::mpi::Sharding::block, sluice::mpi::Sharding::strided}) {
+    for (std::uint64_t n : {0u, 1u, 3u, 10u, 1001u}) {
+      const sluice::mpi::Shard mine(n, *world, how);
+      std::vector<std::uint64_t> indices;
+      for (std::uint64_t i : mine.indices()) indices.push_back(i);
+      auto all = sluice::mpi::gather(*world, indices);
+      if (world->is_root()) {
+        std::sort(all.begin(), all.end());
+        std::vector<std::uint64_t> expected(n);
+        std::iota(expected.begin(), expected.end(), 0);
+        EXPECT_EQ(all, expected) << "n " << n << " over " << world->size() << " ranks";
+      }
+    }
+  }
+}
+
+TEST(MpiWorld, APipelinePerRankGathersToWhatOneProcessMakes) {
+  constexpr std::uint64_t n = 2000;
+  for (auto how : {sluice::mpi::Sharding::block, sluice::mpi::Sharding::strided}) {
+    const sluice::mpi::Shard mine(n, *world, how);
+    std::vector<std::pair<std::uint64_t, std::string>> rows;
+    const sluice::Report r =
+        sluice::from("rows", mine.indices())
+            .map("square", [](std::uint64_t i) { return std::make_pair(i, square_text(i)); },
+                 {.concurrency = 2})
+            .sink("keep",
+                  [&rows](std::pair<std::uint64_t, std::string>&& row) {
+                    rows.push_back(std::move(row));
+                  })
+            .run({.threads = 2});
+    EXPECT_EQ(r.delivered, mine.size());
+    const auto all = sluice::mpi::gather_ordered(*world, std::move(rows));
+    if (world->is_root()) {
+      ASSERT_EQ(all.size(), n);
+      for (std::uint64_t i = 0; i < n; ++i) EXPECT_EQ(all[i], square_text(i)) << "row " << i;
+    } else {
+      EXPECT_TRUE(all.empty());
+    }
+  }
+}
+
+TEST(MpiWorld, TheReducedReportAddsUpOverRanks) {
+  constexpr std::uint64_t n = 3000;
+  const sluice::mpi::Shard mine(n, *world);
+  const sluice::Report r = sluice::from("ids", mine.indices())
+                               .filter("not_by_7", [](std::uint64_t i) { return i % 7 != 0; })
+                               .map("fails_on_11",
+                                    [](std::uint64_t i) {
+                                      if (i % 11 == 0) throw std::runtime_error("eleven");
+                                      return i;
+                                    },
+                                    {.on_error = sluice::ErrorPolicy::skip()})
+                               .sink("sink", [](std::uint64_t) {})
+                               .run({.threads = 2});
+  const auto rows = sluice::mpi::gather_reports(*world, r);
+  const sluice::Report all = sluice::mpi::reduce(*world, r);
+  if (world->is_root()) {
+    ASSERT_EQ(rows.size(), static_cast<std::size_t>(world->size()));
+    std::uint64_t by_7 = 0;
+    std::uint64_t by_11 = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (i % 7 == 0) {
+        ++by_7;
+      } else if (i % 11 == 0) {
+        ++by_11;
+      }
+    }
+    EXPECT_EQ(all.produced, n);
+    EXPECT_EQ(all.filtered, by_7);
+    EXPECT_EQ(all.failed, by_11);
+    EXPECT_EQ(all.delivered, n - by_7 - by_11);
+    EXPECT_TRUE(all.balanced());
+    EXPECT_EQ(all.runs, static_cast<std::size_t>(world->size()));
+    ASSERT_EQ(all.stages.size(), 4u);
+    EXPECT_EQ(all.stages[1].filtered, by_7);
+    EXPECT_EQ(all.stages[2].failed, by_11);
+    std::uint64_t latencies = 0;
+    for (const auto& row : rows) latencies += row.end_to_end.count;
+    EXPECT_EQ(all.end_to_end.count, latencies);
+  } else {
+    EXPECT_TRUE(rows.empty());
+    EXPECT_EQ(all.produced, r.produced);  // a rank other than the root keeps its own
+  }
+}
+
+TEST(MpiWorld, AGeneratorsItemsAreDealtOverRanks) {
+  constexpr int n = 101;
+  auto numbers = [next = 0]() mutable -> std::optional<int> {
+    if (next == n) return std::nullopt;
+    return next++;
+  };
+  std::vector<int> mine;
+  sluice::generate("numbers", sluice::mpi::strided(*world, numbers))
+      .sink("keep", [&mine](int x) { mine.push_back(x); })
+      .run();
+  auto all = sluice::mpi::gather(*world, mine);
+  if (world->is_root()) {
+    std::sort(all.begin(), all.end());
+    std::vector<int> expected(n);
+    std::iota(expected.begin(), expected.end(), 0);
+    EXPECT_EQ(all, expected);
+  }
+}
+
+TEST(MpiWorld, LargeSharesArriveIntact) {
+  // 3 MiB per rank, in a pattern that names its rank and offset.
+  std::vector<std::uint32_t> mine(3u << 18);
+  for (std::size_t i = 0; i < mine.size(); ++i) {
+    mine[i] =
+        static_cast<std::uint32_t>(world->rank()) * 0x01000000u + static_cast<std::uint32_t>(i);
+  }
+  const auto all = sluice::mpi::gather(*world, mine);
+  if (world->is_root()) {
+    ASSERT_EQ(all.size(), mine.size() * static_cast<std::size_t>(world->size()));
+    for (std::size_t k = 0; k < all.size(); ++k) {
+      const auto rank = static_cast<std::uint32_t>(k / mine.size());
+      const auto i = static_cast<std::uint32_t>(k % mine.size());
+      if (all[k] != rank * 0x01000000u + i) {
+        ADD_FAILURE() << "word " << k << " is " << all[k];
+        break;
+      }
+    }
+  }
+}
+
+TEST(MpiWorld, AGatherToAMissingRankIsAClearError) {
+  // Checked before any message is sent, on every rank alike, so no rank is left waiting.
+  try {
+    (void)sluice::mpi::gather_bytes(*world, {}, world->size());
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), "sluice::mpi::gather: root " + std::to_string(world->size()) +
+                                         " is not one of " + std::to_string(world->size()) +
+                                         " ranks");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sluice::mpi::World mpi_world(argc, argv);
+  world = &mpi_world;
+  ::testing::InitGoogleTest(&argc, argv);
+  // One progress listing is enough: other ranks print only their failures.
+  if (!mpi_world.is_root()) ::testing::GTEST_FLAG(brief) = true;
+  int failed = RUN_ALL_TESTS() != 0 ? 1 : 0;
+  int any = 0;
+  MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, mpi_world.comm());
+  if (mpi_world.is_root() && any != 0 && failed == 0) {
+    std::fprintf(stderr, "mpi_world_test: a test failed on another rank (see its output)\n");
+  }
+  return any;
+}
