@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include <sluice/mpi.hpp>
 #include <sluice/sluice.hpp>
+#include <sluice/window.hpp>
 
 namespace {
 
@@ -161,6 +163,167 @@ TEST(MpiWorld, AGatherToAMissingRankIsAClearError) {
   }
 }
 
+// ---- the keyed exchange ----
+
+struct Event {
+  std::uint64_t id = 0;
+  std::uint32_t key = 0;
+  std::uint32_t value = 0;
+};
+
+Event event_of(std::uint64_t i) {
+  return Event{i, static_cast<std::uint32_t>((i * 2654435761u) % 17),
+               static_cast<std::uint32_t>(i % 1000)};
+}
+
+auto owner_of_key(const sluice::mpi::World& w) {
+  return sluice::mpi::by_key<Event>([](const Event& e) { return e.key; }, w);
+}
+
+TEST(MpiExchange, DeliversEveryItemOnceToTheRankThatOwnsItsKey) {
+  for (std::uint64_t n : {0u, 1u, 3u, 5000u}) {  // 0, 1, 3: ranks that own or send nothing
+    sluice::mpi::Exchange<Event> exchange(*world, owner_of_key(*world));
+    const sluice::mpi::Shard mine(n, *world, sluice::mpi::Sharding::strided);
+    std::vector<std::uint64_t> got;
+    auto owner = owner_of_key(*world);
+    bool all_mine = true;
+    auto sending =
+        sluice::from("ids", mine.indices()).map("event", event_of).apply(exchange.to_owners());
+    auto receiving = sluice::generate("owned", exchange.from_ranks()).sink("keep", [&](Event e) {
+      all_mine = all_mine && owner(e) == world->rank();
+      got.push_back(e.id);
+    });
+    const auto [sent, received] = exchange.run(sending, receiving, {.threads = 2});
+    EXPECT_TRUE(all_mine) << "an item reached a rank that does not own its key";
+    EXPECT_EQ(sent.delivered, mine.size());
+    EXPECT_EQ(received.delivered, got.size());
+    EXPECT_TRUE(sent.balanced());
+    EXPECT_TRUE(received.balanced());
+    auto all = sluice::mpi::gather(*world, got);
+    if (world->is_root()) {
+      std::sort(all.begin(), all.end());
+      std::vector<std::uint64_t> expected(n);
+      std::iota(expected.begin(), expected.end(), 0);
+      EXPECT_EQ(all, expected) << n << " items over " << world->size() << " ranks";
+    }
+  }
+}
+
+TEST(MpiExchange, AKeyedWindowReduceOverRanksEqualsOneProcess) {
+  constexpr std::uint64_t n = 20000;
+  struct Sum {
+    std::uint64_t count = 0;
+    std::uint64_t total = 0;
+  };
+  // One process: the whole input, reduced per key.
+  std::map<std::uint32_t, std::pair<std::uint64_t, std::uint64_t>> expected;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const Event e = event_of(i);
+    ++expected[e.key].first;
+    expected[e.key].second += e.value;
+  }
+  // Every rank: its shard, exchanged by key, then one count window per key (closed at the
+  // end of input), as one process would run it on all of its keys.
+  sluice::mpi::Exchange<Event> exchange(*world, owner_of_key(*world),
+                                        {.batch_bytes = 4096, .credit_bytes = 64 * 1024});
+  const sluice::mpi::Shard mine(n, *world);
+  std::vector<std::pair<std::uint32_t, std::pair<std::uint64_t, std::uint64_t>>> windows;
+  auto sending = sluice::from("ids", mine.indices())
+                     .map("event", event_of, {.concurrency = 2})
+                     .apply(exchange.to_owners());
+  auto receiving =
+      sluice::generate("owned", exchange.from_ranks())
+          .then(sluice::window::tumbling<Sum>(
+              "per-key", sluice::window::every_n(n + 1), [](const Event& e) { return e.key; },
+              [](Sum& s, Event e) {
+                ++s.count;
+                s.total += e.value;
+              }))
+          .sink("keep", [&](sluice::window::Window<std::uint32_t, Sum> w) {
+            windows.push_back({w.key, {w.value.count, w.value.total}});
+          });
+  exchange.run(sending, receiving, {.threads = 2});
+  const auto all = sluice::mpi::gather(*world, windows);
+  if (world->is_root()) {
+    std::map<std::uint32_t, std::pair<std::uint64_t, std::uint64_t>> got;
+    for (const auto& [key, sums] : all) {
+      EXPECT_EQ(got.count(key), 0u) << "key " << key << " was reduced on two ranks";
+      got[key] = sums;
+    }
+    EXPECT_EQ(got, expected);
+  }
+}
+
+TEST(MpiExchange, ASlowOwnerBoundsWhatItsSendersHold) {
+  // Every item goes to rank 0, whose reader is slow: each sender holds at most its credit
+  // for rank 0 (plus one item's frame), waits for credit, and loses nothing.
+  constexpr std::uint64_t n = 4000;
+  constexpr std::size_t credit = 8 * 1024;
+  sluice::mpi::Exchange<std::vector<std::uint64_t>> exchange(
+      *world, [](const std::vector<std::uint64_t>&) { return 0; },
+      {.batch_bytes = 1024, .credit_bytes = credit, .max_in_flight = 64});
+  const sluice::mpi::Shard mine(n, *world);
+  std::uint64_t received = 0;
+  std::uint64_t checksum = 0;
+  auto sending =
+      sluice::from("ids", mine.indices())
+          .map("payload", [](std::uint64_t i) { return std::vector<std::uint64_t>(8, i); })
+          .apply(exchange.to_owners());
+  auto receiving = sluice::generate("owned", exchange.from_ranks())
+                       .sink("slow", [&](std::vector<std::uint64_t> v) {
+                         std::uint64_t spin = 0;
+                         for (int k = 0; k < 20000; ++k)
+                           spin += static_cast<std::uint64_t>(k) ^ spin;
+                         checksum += v.at(0) + (spin & 0);
+                         ++received;
+                       });
+  exchange.run(sending, receiving, {.threads = 2});
+  const auto stats = exchange.stats();
+  const std::uint64_t frame = 8 + 8 + 8 * 8;  // item size, vector length, 8 values
+  EXPECT_LE(stats.peak_peer_bytes, credit + frame);
+  const auto waits = sluice::mpi::gather(*world, std::vector<std::uint64_t>{stats.credit_waits});
+  if (world->is_root()) {
+    EXPECT_EQ(received, n);
+    EXPECT_EQ(checksum, n * (n - 1) / 2);
+    if (world->size() > 1) {
+      EXPECT_GT(std::accumulate(waits.begin(), waits.end(), std::uint64_t{0}), 0u)
+          << "no sender ever waited for credit: the test did not slow anyone down";
+    }
+  } else {
+    EXPECT_EQ(received, 0u);
+  }
+}
+
+TEST(MpiExchange, AnItemForARankOutsideTheWorldFailsItsRunAndEveryRankStillEnds) {
+  constexpr std::uint64_t n = 100;
+  const int ranks = world->size();
+  sluice::mpi::Exchange<std::uint64_t> exchange(
+      *world, [ranks](std::uint64_t i) { return i == 42 ? ranks : static_cast<int>(i) % ranks; });
+  const sluice::mpi::Shard mine(n, *world);
+  std::uint64_t received = 0;
+  auto sending = sluice::from("ids", mine.indices()).apply(exchange.to_owners());
+  auto receiving =
+      sluice::generate("owned", exchange.from_ranks()).sink("keep", [&](std::uint64_t) {
+        ++received;
+      });
+  std::string error;
+  try {
+    exchange.run(sending, receiving, {.threads = 2});
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (mine.contains(42)) {
+    EXPECT_NE(error.find("rank " + std::to_string(ranks) + " is not one of"), std::string::npos)
+        << error;
+  } else {
+    EXPECT_EQ(error, "");
+  }
+  // Items sent before the failure arrived; nothing arrived twice.
+  const auto all = sluice::mpi::gather(*world, std::vector<std::uint64_t>{received});
+  if (world->is_root()) {
+    EXPECT_LE(std::accumulate(all.begin(), all.end(), std::uint64_t{0}), n - 1);
+  }
+}
 }  // namespace
 
 int main(int argc, char** argv) {

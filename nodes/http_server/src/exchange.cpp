@@ -220,10 +220,11 @@ void Exchange::reset_when_sent() {
   // evhttp shuts the write side before it closes, which would send a FIN ahead of the
   // reset (and the client would see a clean end): disconnecting the socket (connect to
   // AF_UNSPEC) sends the reset now, and leaves evhttp a socket with nothing to send.
+  // Counted before the reset leaves: a client that has seen it must find it counted.
+  ServerCounters::bump(loop_.counters().resets);
   sockaddr unspecified{};
   unspecified.sa_family = AF_UNSPEC;
   ::connect(fd, &unspecified, sizeof unspecified);
-  ServerCounters::bump(loop_.counters().resets);
   free_connection();
 }
 
