@@ -63,6 +63,11 @@ void ExchangeTransport::submit(int to, Bytes item, Accepted accepted) {
   }
   {
     std::lock_guard lock(mutex_);
+    if (!peer_failure_.empty()) throw std::runtime_error(peer_failure_);
+    if (cancelled_) {
+      throw std::runtime_error(
+          "sluice::mpi::Exchange: the exchange was stopped; the item was not sent");
+    }
     if (finishing_) {
       throw std::logic_error("sluice::mpi::Exchange: an item was sent after finish_sending()");
     }
@@ -92,39 +97,59 @@ std::vector<ExchangeTransport::Accepted> ExchangeTransport::drop_waiting() {
 }
 
 namespace {
-void refuse(std::vector<ExchangeTransport::Accepted>& callbacks, const char* why) {
+void refuse(std::vector<ExchangeTransport::Accepted>& callbacks, const std::string& why) {
   if (callbacks.empty()) return;
   auto error = std::make_exception_ptr(std::runtime_error(why));
   for (auto& a : callbacks) a(error);
 }
 }  // namespace
 
+// Under the lock: stop reading and accepting. Returns the callbacks of the items that
+// will never be sent, to be refused outside the lock.
+std::vector<ExchangeTransport::Accepted> ExchangeTransport::stop_locked() {
+  cancelled_ = true;
+  finishing_ = true;
+  auto dropped = drop_waiting();
+  for (auto& in : inbox_) {
+    const std::uint64_t n = in.item.size() + kFrame;
+    if (in.from == rank_) {
+      peers_[static_cast<std::size_t>(rank_)].held -= n;
+    } else {
+      peers_[static_cast<std::size_t>(in.from)].to_credit += n;
+    }
+  }
+  inbox_.clear();
+  work_ = true;
+  return dropped;
+}
+
 void ExchangeTransport::cancel() {
   std::vector<Accepted> dropped;
   {
     std::lock_guard lock(mutex_);
-    cancelled_ = true;
-    finishing_ = true;
-    dropped = drop_waiting();
-    for (auto& in : inbox_) {
-      const std::uint64_t n = in.item.size() + kFrame;
-      if (in.from == rank_) {
-        peers_[static_cast<std::size_t>(rank_)].held -= n;
-      } else {
-        peers_[static_cast<std::size_t>(in.from)].to_credit += n;
-      }
-    }
-    inbox_.clear();
-    work_ = true;
+    dropped = stop_locked();
   }
   wake_thread_.notify_one();
   wake_reader_.notify_all();
   refuse(dropped, "sluice::mpi::Exchange: cancelled before the item could be sent");
 }
 
+void ExchangeTransport::abort(const std::string& reason) {
+  std::vector<Accepted> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    if (failure_.empty()) failure_ = reason.empty() ? std::string("a run failed") : reason;
+    dropped = stop_locked();
+  }
+  wake_thread_.notify_one();
+  wake_reader_.notify_all();
+  refuse(dropped, "sluice::mpi::Exchange: this rank's run failed before the item could be sent");
+}
+
 bool ExchangeTransport::next(Bytes& item) {
   std::unique_lock lock(mutex_);
   wake_reader_.wait(lock, [&] { return cancelled_ || !inbox_.empty() || received_everything(); });
+  if (!peer_failure_.empty()) throw std::runtime_error(peer_failure_);
   if (cancelled_ || inbox_.empty()) return false;
   Incoming in = std::move(inbox_.front());
   inbox_.pop_front();
@@ -247,10 +272,10 @@ bool ExchangeTransport::send_ends() {
   }
   for (int to = 0; to < size_; ++to) {
     if (to == rank_) continue;
+    // END carries the batches sent there (MPI keeps order only per tag) and this rank's
+    // failure, if its run failed: the peer's runs stop with it.
     const auto count = static_cast<std::int64_t>(peers_[static_cast<std::size_t>(to)].batches_sent);
-    Bytes b(sizeof count);
-    std::memcpy(b.data(), &count, sizeof count);
-    sends_.push_back({MPI_REQUEST_NULL, std::move(b)});
+    sends_.push_back({MPI_REQUEST_NULL, encode(std::make_pair(count, failure_))});
     Send& s = sends_.back();
     check(MPI_Isend(s.bytes.data(), static_cast<int>(s.bytes.size()), MPI_BYTE, to, kEndTag, comm_,
                     &s.request),
@@ -301,7 +326,16 @@ bool ExchangeTransport::receive() {
     } else if (status.MPI_TAG == kCreditTag) {
       credit(status.MPI_SOURCE, decode<std::uint64_t>(bytes));
     } else if (status.MPI_TAG == kEndTag) {
-      from.batches_expected = decode<std::int64_t>(bytes);
+      auto [count, failure] = decode<std::pair<std::int64_t, std::string>>(bytes);
+      from.batches_expected = count;
+      if (!failure.empty() && peer_failure_.empty()) {
+        peer_failure_ = "sluice::mpi::Exchange: rank " + std::to_string(status.MPI_SOURCE) +
+                        " failed: " + failure;
+        auto dropped = stop_locked();
+        refused_.insert(refused_.end(), std::make_move_iterator(dropped.begin()),
+                        std::make_move_iterator(dropped.end()));
+        wake_reader_.notify_all();
+      }
     }
     progress = true;
   }
@@ -386,14 +420,21 @@ void ExchangeTransport::loop() {
     if (inbox_.size() != inbox_before || received_everything()) wake_reader_.notify_all();
     if (done()) {
       wake_reader_.notify_all();
+      auto refused = std::move(refused_);
+      const std::string why = peer_failure_;
       lock.unlock();
       accept_all(accepted);
+      refuse(refused, why);
       return;
     }
-    if (!accepted.empty()) {
+    if (!accepted.empty() || !refused_.empty()) {
       // Completions run engine code that may submit again: never under the lock.
+      auto refused = std::move(refused_);
+      refused_.clear();
+      const std::string why = peer_failure_;
       lock.unlock();
       accept_all(accepted);
+      refuse(refused, why);
       lock.lock();
     }
     if (progress || work_) {

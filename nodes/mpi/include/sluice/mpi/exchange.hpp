@@ -93,22 +93,37 @@ class Exchange {
   void finish_sending() { transport_->finish_sending(); }
   /// The receiving end stops; this rank's END still goes, so other ranks still end.
   void cancel() { transport_->cancel(); }
+  /// Stops this rank's exchange because of `reason` and every other rank's with it (run()
+  /// does this when a run fails).
+  void abort(const std::string& reason) { transport_->abort(reason); }
   ExchangeStats stats() const { return transport_->stats(); }
 
   /// Runs the receiving pipeline on a thread of its own and the sending one here, then
-  /// finishes sending; returns both reports once both have ended. If the sending run
-  /// throws, sending is finished anyway (so every rank still ends) and the error is
-  /// rethrown after the receiving run has ended.
+  /// finishes sending; returns both reports once both have ended. If a run throws,
+  /// sending is finished anyway (so every rank still ends) and the error is rethrown
+  /// once both runs have ended (the receiving run's first: a failed receiver cancels
+  /// the exchange, which then fails the items still waiting to be sent).
   std::pair<Report, Report> run(const Pipeline& sending, const Pipeline& receiving,
                                 const RunOptions& options = {}) {
     std::optional<Report> received;
     std::exception_ptr receive_error;
+    // A run that fails stops the exchange and tells every other rank (in its END), whose
+    // runs then stop with an error naming this rank and this one's error (fail-fast).
+    auto stop_all = [this](const std::exception_ptr& error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        transport_->abort(e.what());
+      } catch (...) {
+        transport_->abort("a run failed with an exception that is not a std::exception");
+      }
+    };
     std::thread receiver([&] {
       try {
         received = receiving.run(options);
       } catch (...) {
         receive_error = std::current_exception();
-        transport_->cancel();  // nobody reads any more: drop what comes, keep the protocol
+        stop_all(receive_error);
       }
     });
     std::optional<Report> sent;
@@ -117,11 +132,14 @@ class Exchange {
       sent = sending.run(options);
     } catch (...) {
       send_error = std::current_exception();
+      stop_all(send_error);
     }
     finish_sending();
     receiver.join();
-    if (send_error) std::rethrow_exception(send_error);
+    // A receiving run that failed cancels the exchange, which fails the items still
+    // waiting to be sent: its error is the cause, so it is the one reported.
     if (receive_error) std::rethrow_exception(receive_error);
+    if (send_error) std::rethrow_exception(send_error);
     return {std::move(*sent), std::move(*received)};
   }
 

@@ -28,6 +28,7 @@
 #include <functional>
 #include <mutex>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -84,6 +85,10 @@ class ExchangeTransport {
   /// Stops waiting: next() returns false, and items not yet accepted end with an error.
   /// Other ranks are not told; they end when this rank's END reaches them.
   void cancel();
+  /// Stops as cancel() does, because this rank's run failed with `reason`, and tells every
+  /// other rank in its END: there, next() throws and items waiting to be sent fail, with
+  /// an error naming this rank and `reason`, so their runs stop too (fail-fast).
+  void abort(const std::string& reason);
   ExchangeStats stats() const;
 
  private:
@@ -108,6 +113,7 @@ class ExchangeTransport {
   void loop();
   bool accept_waiting(int to, std::vector<Accepted>& accepted);
   std::vector<Accepted> drop_waiting();
+  std::vector<Accepted> stop_locked();
   bool send_batches(bool idle);
   bool send_ends();
   bool receive();
@@ -132,7 +138,9 @@ class ExchangeTransport {
   bool finishing_ = false;
   bool ends_sent_ = false;
   bool cancelled_ = false;
-  bool work_ = false;  // something for the thread since it last looked
+  std::string failure_;       // this rank's, sent with END to every peer
+  std::string peer_failure_;  // a peer's, from its END: next() and submit() throw it
+  bool work_ = false;         // something for the thread since it last looked
   ExchangeStats stats_;
 
   // Touched by the communication thread only.
@@ -146,6 +154,7 @@ class ExchangeTransport {
   // fault per 4 KiB on first touch (measured: most of the sender's time with 64 KiB items).
   std::vector<Bytes> spare_;
   Bytes received_;
+  std::vector<Accepted> refused_;  // items a peer's failure stopped, refused outside the lock
 
   std::thread thread_;
 };
